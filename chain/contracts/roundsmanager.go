@@ -1,0 +1,615 @@
+// Code generated - DO NOT EDIT.
+// This file is a generated binding and any manual changes will be lost.
+
+package contracts
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"strings"
+	"time"
+
+	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/event"
+)
+
+// Reference imports to suppress errors if they are not otherwise used.
+var (
+	_ = errors.New
+	_ = big.NewInt
+	_ = strings.NewReader
+	_ = ethereum.NotFound
+	_ = bind.Bind
+	_ = common.Big1
+	_ = types.BloomLookup
+	_ = event.NewSubscription
+	_ = abi.ConvertType
+	_ = time.Tick
+	_ = context.Background
+)
+
+// RoundsManagerMetaData contains all meta data concerning the RoundsManager contract.
+var RoundsManagerMetaData = &bind.MetaData{
+	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"initialRoundLength\",\"type\":\"uint256\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"}],\"name\":\"NewRound\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"}],\"name\":\"blockHashForRound\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"blockNum\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRoundInitialized\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"initializeRound\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastInitializedRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"roundLength\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"newRoundLength\",\"type\":\"uint256\"}],\"name\":\"setRoundLength\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	Bin: "0x60a060405234801561000f575f5ffd5b5060405161050638038061050683398101604081905261002e91610116565b33608052806100835760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f736974697665000000604482015260640160405180910390fd5b5f81905561009761009261009d565b6100af565b50610171565b5f80546100aa904361012d565b905090565b5f6100bb60014361014c565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061010a9084815260200190565b60405180910390a25050565b5f60208284031215610126575f5ffd5b5051919050565b5f8261014757634e487b7160e01b5f52601260045260245ffd5b500490565b8181038181111561016b57634e487b7160e01b5f52601160045260245ffd5b92915050565b6080516103766101905f395f8181610117015261017601526103765ff3fe608060405234801561000f575f5ffd5b5060043610610090575f3560e01c80638a19c8bc116100635780638a19c8bc146100fc5780638ae63d6d146101045780638b649b941461010a5780638da5cb5b14610112578063d4807fb214610151575f5ffd5b8063219bc76c146100945780633aa4add4146100b1578063681312f5146100de5780638807f36e146100f3575b5f5ffd5b61009c610159565b60405190151581526020015b60405180910390f35b6100d06100bf36600461031b565b5f9081526002602052604090205490565b6040519081526020016100a8565b6100f16100ec36600461031b565b61016b565b005b6100d060015481565b6100d061023b565b436100d0565b6100d05f5481565b6101397f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016100a8565b6100f161024d565b5f61016261023b565b60015414905090565b336001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016146101e85760405162461bcd60e51b815260206004820152601760248201527f63616c6c6572206973206e6f7420746865206f776e657200000000000000000060448201526064015b60405180910390fd5b5f81116102375760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f73697469766500000060448201526064016101df565b5f55565b5f80546102489043610332565b905090565b610255610159565b156102a25760405162461bcd60e51b815260206004820152601960248201527f726f756e6420616c726561647920696e697469616c697a65640000000000000060448201526064016101df565b6102b26102ad61023b565b6102b4565b565b5f6102c0600143610351565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061030f9084815260200190565b60405180910390a25050565b5f6020828403121561032b575f5ffd5b5035919050565b5f8261034c57634e487b7160e01b5f52601260045260245ffd5b500490565b8181038181111561037057634e487b7160e01b5f52601160045260245ffd5b9291505056",
+}
+
+// RoundsManagerABI is the input ABI used to generate the binding from.
+// Deprecated: Use RoundsManagerMetaData.ABI instead.
+var RoundsManagerABI = RoundsManagerMetaData.ABI
+
+// RoundsManagerBin is the compiled bytecode used for deploying new contracts.
+// Deprecated: Use RoundsManagerMetaData.Bin instead.
+var RoundsManagerBin = RoundsManagerMetaData.Bin
+
+// DeployRoundsManager deploys a new Ethereum contract, binding an instance of RoundsManager to it.
+func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, initialRoundLength *big.Int) (common.Address, *types.Transaction, *RoundsManager, error) {
+	parsed, err := RoundsManagerMetaData.GetAbi()
+	if err != nil {
+		return common.Address{}, nil, nil, err
+	}
+	if parsed == nil {
+		return common.Address{}, nil, nil, errors.New("GetABI returned nil")
+	}
+
+	address, tx, contract, err := bind.DeployContract(auth, *parsed, common.FromHex(RoundsManagerBin), backend, initialRoundLength)
+	if err != nil {
+		return common.Address{}, nil, nil, err
+	}
+	return address, tx, &RoundsManager{RoundsManagerCaller: RoundsManagerCaller{contract: contract}, RoundsManagerTransactor: RoundsManagerTransactor{contract: contract}, RoundsManagerFilterer: RoundsManagerFilterer{contract: contract}}, nil
+}
+
+// RoundsManager is an auto generated Go binding around an Ethereum contract.
+type RoundsManager struct {
+	RoundsManagerCaller     // Read-only binding to the contract
+	RoundsManagerTransactor // Write-only binding to the contract
+	RoundsManagerFilterer   // Log filterer for contract events
+}
+
+// RoundsManagerCaller is an auto generated read-only Go binding around an Ethereum contract.
+type RoundsManagerCaller struct {
+	contract *bind.BoundContract // Generic contract wrapper for the low level calls
+}
+
+// RoundsManagerTransactor is an auto generated write-only Go binding around an Ethereum contract.
+type RoundsManagerTransactor struct {
+	contract *bind.BoundContract // Generic contract wrapper for the low level calls
+}
+
+// RoundsManagerFilterer is an auto generated log filtering Go binding around an Ethereum contract events.
+type RoundsManagerFilterer struct {
+	contract *bind.BoundContract // Generic contract wrapper for the low level calls
+}
+
+// RoundsManagerSession is an auto generated Go binding around an Ethereum contract,
+// with pre-set call and transact options.
+type RoundsManagerSession struct {
+	Contract     *RoundsManager    // Generic contract binding to set the session for
+	CallOpts     bind.CallOpts     // Call options to use throughout this session
+	TransactOpts bind.TransactOpts // Transaction auth options to use throughout this session
+}
+
+// RoundsManagerCallerSession is an auto generated read-only Go binding around an Ethereum contract,
+// with pre-set call options.
+type RoundsManagerCallerSession struct {
+	Contract *RoundsManagerCaller // Generic contract caller binding to set the session for
+	CallOpts bind.CallOpts        // Call options to use throughout this session
+}
+
+// RoundsManagerTransactorSession is an auto generated write-only Go binding around an Ethereum contract,
+// with pre-set transact options.
+type RoundsManagerTransactorSession struct {
+	Contract     *RoundsManagerTransactor // Generic contract transactor binding to set the session for
+	TransactOpts bind.TransactOpts        // Transaction auth options to use throughout this session
+}
+
+// RoundsManagerRaw is an auto generated low-level Go binding around an Ethereum contract.
+type RoundsManagerRaw struct {
+	Contract *RoundsManager // Generic contract binding to access the raw methods on
+}
+
+// RoundsManagerCallerRaw is an auto generated low-level read-only Go binding around an Ethereum contract.
+type RoundsManagerCallerRaw struct {
+	Contract *RoundsManagerCaller // Generic read-only contract binding to access the raw methods on
+}
+
+// RoundsManagerTransactorRaw is an auto generated low-level write-only Go binding around an Ethereum contract.
+type RoundsManagerTransactorRaw struct {
+	Contract *RoundsManagerTransactor // Generic write-only contract binding to access the raw methods on
+}
+
+// NewRoundsManager creates a new instance of RoundsManager, bound to a specific deployed contract.
+func NewRoundsManager(address common.Address, backend bind.ContractBackend) (*RoundsManager, error) {
+	contract, err := bindRoundsManager(address, backend, backend, backend)
+	if err != nil {
+		return nil, err
+	}
+	return &RoundsManager{RoundsManagerCaller: RoundsManagerCaller{contract: contract}, RoundsManagerTransactor: RoundsManagerTransactor{contract: contract}, RoundsManagerFilterer: RoundsManagerFilterer{contract: contract}}, nil
+}
+
+// NewRoundsManagerCaller creates a new read-only instance of RoundsManager, bound to a specific deployed contract.
+func NewRoundsManagerCaller(address common.Address, caller bind.ContractCaller) (*RoundsManagerCaller, error) {
+	contract, err := bindRoundsManager(address, caller, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &RoundsManagerCaller{contract: contract}, nil
+}
+
+// NewRoundsManagerTransactor creates a new write-only instance of RoundsManager, bound to a specific deployed contract.
+func NewRoundsManagerTransactor(address common.Address, transactor bind.ContractTransactor) (*RoundsManagerTransactor, error) {
+	contract, err := bindRoundsManager(address, nil, transactor, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &RoundsManagerTransactor{contract: contract}, nil
+}
+
+// NewRoundsManagerFilterer creates a new log filterer instance of RoundsManager, bound to a specific deployed contract.
+func NewRoundsManagerFilterer(address common.Address, filterer bind.ContractFilterer) (*RoundsManagerFilterer, error) {
+	contract, err := bindRoundsManager(address, nil, nil, filterer)
+	if err != nil {
+		return nil, err
+	}
+	return &RoundsManagerFilterer{contract: contract}, nil
+}
+
+// bindRoundsManager binds a generic wrapper to an already deployed contract.
+func bindRoundsManager(address common.Address, caller bind.ContractCaller, transactor bind.ContractTransactor, filterer bind.ContractFilterer) (*bind.BoundContract, error) {
+	parsed, err := RoundsManagerMetaData.GetAbi()
+	if err != nil {
+		return nil, err
+	}
+	return bind.NewBoundContract(address, *parsed, caller, transactor, filterer), nil
+}
+
+// Call invokes the (constant) contract method with params as input values and
+// sets the output to result. The result type might be a single field for simple
+// returns, a slice of interfaces for anonymous returns and a struct for named
+// returns.
+func (_RoundsManager *RoundsManagerRaw) Call(opts *bind.CallOpts, result *[]interface{}, method string, params ...interface{}) error {
+	return _RoundsManager.Contract.RoundsManagerCaller.contract.Call(opts, result, method, params...)
+}
+
+// Transfer initiates a plain transaction to move funds to the contract, calling
+// its default method if one is available.
+func (_RoundsManager *RoundsManagerRaw) Transfer(opts *bind.TransactOpts) (*types.Transaction, error) {
+	return _RoundsManager.Contract.RoundsManagerTransactor.contract.Transfer(opts)
+}
+
+// Transact invokes the (paid) contract method with params as input values.
+func (_RoundsManager *RoundsManagerRaw) Transact(opts *bind.TransactOpts, method string, params ...interface{}) (*types.Transaction, error) {
+	return _RoundsManager.Contract.RoundsManagerTransactor.contract.Transact(opts, method, params...)
+}
+
+// Call invokes the (constant) contract method with params as input values and
+// sets the output to result. The result type might be a single field for simple
+// returns, a slice of interfaces for anonymous returns and a struct for named
+// returns.
+func (_RoundsManager *RoundsManagerCallerRaw) Call(opts *bind.CallOpts, result *[]interface{}, method string, params ...interface{}) error {
+	return _RoundsManager.Contract.contract.Call(opts, result, method, params...)
+}
+
+// Transfer initiates a plain transaction to move funds to the contract, calling
+// its default method if one is available.
+func (_RoundsManager *RoundsManagerTransactorRaw) Transfer(opts *bind.TransactOpts) (*types.Transaction, error) {
+	return _RoundsManager.Contract.contract.Transfer(opts)
+}
+
+// Transact invokes the (paid) contract method with params as input values.
+func (_RoundsManager *RoundsManagerTransactorRaw) Transact(opts *bind.TransactOpts, method string, params ...interface{}) (*types.Transaction, error) {
+	return _RoundsManager.Contract.contract.Transact(opts, method, params...)
+}
+
+// BlockHashForRound is a free data retrieval call binding the contract method 0x3aa4add4.
+//
+// Solidity: function blockHashForRound(uint256 round) view returns(bytes32)
+func (_RoundsManager *RoundsManagerCaller) BlockHashForRound(opts *bind.CallOpts, round *big.Int) ([32]byte, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "blockHashForRound", round)
+
+	if err != nil {
+		return *new([32]byte), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+
+	return out0, err
+
+}
+
+// BlockHashForRound is a free data retrieval call binding the contract method 0x3aa4add4.
+//
+// Solidity: function blockHashForRound(uint256 round) view returns(bytes32)
+func (_RoundsManager *RoundsManagerSession) BlockHashForRound(round *big.Int) ([32]byte, error) {
+	return _RoundsManager.Contract.BlockHashForRound(&_RoundsManager.CallOpts, round)
+}
+
+// BlockHashForRound is a free data retrieval call binding the contract method 0x3aa4add4.
+//
+// Solidity: function blockHashForRound(uint256 round) view returns(bytes32)
+func (_RoundsManager *RoundsManagerCallerSession) BlockHashForRound(round *big.Int) ([32]byte, error) {
+	return _RoundsManager.Contract.BlockHashForRound(&_RoundsManager.CallOpts, round)
+}
+
+// BlockNum is a free data retrieval call binding the contract method 0x8ae63d6d.
+//
+// Solidity: function blockNum() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) BlockNum(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "blockNum")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// BlockNum is a free data retrieval call binding the contract method 0x8ae63d6d.
+//
+// Solidity: function blockNum() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) BlockNum() (*big.Int, error) {
+	return _RoundsManager.Contract.BlockNum(&_RoundsManager.CallOpts)
+}
+
+// BlockNum is a free data retrieval call binding the contract method 0x8ae63d6d.
+//
+// Solidity: function blockNum() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) BlockNum() (*big.Int, error) {
+	return _RoundsManager.Contract.BlockNum(&_RoundsManager.CallOpts)
+}
+
+// CurrentRound is a free data retrieval call binding the contract method 0x8a19c8bc.
+//
+// Solidity: function currentRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) CurrentRound(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "currentRound")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// CurrentRound is a free data retrieval call binding the contract method 0x8a19c8bc.
+//
+// Solidity: function currentRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) CurrentRound() (*big.Int, error) {
+	return _RoundsManager.Contract.CurrentRound(&_RoundsManager.CallOpts)
+}
+
+// CurrentRound is a free data retrieval call binding the contract method 0x8a19c8bc.
+//
+// Solidity: function currentRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) CurrentRound() (*big.Int, error) {
+	return _RoundsManager.Contract.CurrentRound(&_RoundsManager.CallOpts)
+}
+
+// CurrentRoundInitialized is a free data retrieval call binding the contract method 0x219bc76c.
+//
+// Solidity: function currentRoundInitialized() view returns(bool)
+func (_RoundsManager *RoundsManagerCaller) CurrentRoundInitialized(opts *bind.CallOpts) (bool, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "currentRoundInitialized")
+
+	if err != nil {
+		return *new(bool), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(bool)).(*bool)
+
+	return out0, err
+
+}
+
+// CurrentRoundInitialized is a free data retrieval call binding the contract method 0x219bc76c.
+//
+// Solidity: function currentRoundInitialized() view returns(bool)
+func (_RoundsManager *RoundsManagerSession) CurrentRoundInitialized() (bool, error) {
+	return _RoundsManager.Contract.CurrentRoundInitialized(&_RoundsManager.CallOpts)
+}
+
+// CurrentRoundInitialized is a free data retrieval call binding the contract method 0x219bc76c.
+//
+// Solidity: function currentRoundInitialized() view returns(bool)
+func (_RoundsManager *RoundsManagerCallerSession) CurrentRoundInitialized() (bool, error) {
+	return _RoundsManager.Contract.CurrentRoundInitialized(&_RoundsManager.CallOpts)
+}
+
+// LastInitializedRound is a free data retrieval call binding the contract method 0x8807f36e.
+//
+// Solidity: function lastInitializedRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) LastInitializedRound(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "lastInitializedRound")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// LastInitializedRound is a free data retrieval call binding the contract method 0x8807f36e.
+//
+// Solidity: function lastInitializedRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) LastInitializedRound() (*big.Int, error) {
+	return _RoundsManager.Contract.LastInitializedRound(&_RoundsManager.CallOpts)
+}
+
+// LastInitializedRound is a free data retrieval call binding the contract method 0x8807f36e.
+//
+// Solidity: function lastInitializedRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) LastInitializedRound() (*big.Int, error) {
+	return _RoundsManager.Contract.LastInitializedRound(&_RoundsManager.CallOpts)
+}
+
+// Owner is a free data retrieval call binding the contract method 0x8da5cb5b.
+//
+// Solidity: function owner() view returns(address)
+func (_RoundsManager *RoundsManagerCaller) Owner(opts *bind.CallOpts) (common.Address, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "owner")
+
+	if err != nil {
+		return *new(common.Address), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+
+	return out0, err
+
+}
+
+// Owner is a free data retrieval call binding the contract method 0x8da5cb5b.
+//
+// Solidity: function owner() view returns(address)
+func (_RoundsManager *RoundsManagerSession) Owner() (common.Address, error) {
+	return _RoundsManager.Contract.Owner(&_RoundsManager.CallOpts)
+}
+
+// Owner is a free data retrieval call binding the contract method 0x8da5cb5b.
+//
+// Solidity: function owner() view returns(address)
+func (_RoundsManager *RoundsManagerCallerSession) Owner() (common.Address, error) {
+	return _RoundsManager.Contract.Owner(&_RoundsManager.CallOpts)
+}
+
+// RoundLength is a free data retrieval call binding the contract method 0x8b649b94.
+//
+// Solidity: function roundLength() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) RoundLength(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "roundLength")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// RoundLength is a free data retrieval call binding the contract method 0x8b649b94.
+//
+// Solidity: function roundLength() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) RoundLength() (*big.Int, error) {
+	return _RoundsManager.Contract.RoundLength(&_RoundsManager.CallOpts)
+}
+
+// RoundLength is a free data retrieval call binding the contract method 0x8b649b94.
+//
+// Solidity: function roundLength() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) RoundLength() (*big.Int, error) {
+	return _RoundsManager.Contract.RoundLength(&_RoundsManager.CallOpts)
+}
+
+// InitializeRound is a paid mutator transaction binding the contract method 0xd4807fb2.
+//
+// Solidity: function initializeRound() returns()
+func (_RoundsManager *RoundsManagerTransactor) InitializeRound(opts *bind.TransactOpts) (*types.Transaction, error) {
+	return _RoundsManager.contract.Transact(opts, "initializeRound")
+}
+
+// InitializeRound is a paid mutator transaction binding the contract method 0xd4807fb2.
+//
+// Solidity: function initializeRound() returns()
+func (_RoundsManager *RoundsManagerSession) InitializeRound() (*types.Transaction, error) {
+	return _RoundsManager.Contract.InitializeRound(&_RoundsManager.TransactOpts)
+}
+
+// InitializeRound is a paid mutator transaction binding the contract method 0xd4807fb2.
+//
+// Solidity: function initializeRound() returns()
+func (_RoundsManager *RoundsManagerTransactorSession) InitializeRound() (*types.Transaction, error) {
+	return _RoundsManager.Contract.InitializeRound(&_RoundsManager.TransactOpts)
+}
+
+// SetRoundLength is a paid mutator transaction binding the contract method 0x681312f5.
+//
+// Solidity: function setRoundLength(uint256 newRoundLength) returns()
+func (_RoundsManager *RoundsManagerTransactor) SetRoundLength(opts *bind.TransactOpts, newRoundLength *big.Int) (*types.Transaction, error) {
+	return _RoundsManager.contract.Transact(opts, "setRoundLength", newRoundLength)
+}
+
+// SetRoundLength is a paid mutator transaction binding the contract method 0x681312f5.
+//
+// Solidity: function setRoundLength(uint256 newRoundLength) returns()
+func (_RoundsManager *RoundsManagerSession) SetRoundLength(newRoundLength *big.Int) (*types.Transaction, error) {
+	return _RoundsManager.Contract.SetRoundLength(&_RoundsManager.TransactOpts, newRoundLength)
+}
+
+// SetRoundLength is a paid mutator transaction binding the contract method 0x681312f5.
+//
+// Solidity: function setRoundLength(uint256 newRoundLength) returns()
+func (_RoundsManager *RoundsManagerTransactorSession) SetRoundLength(newRoundLength *big.Int) (*types.Transaction, error) {
+	return _RoundsManager.Contract.SetRoundLength(&_RoundsManager.TransactOpts, newRoundLength)
+}
+
+// RoundsManagerNewRoundIterator is returned from FilterNewRound and is used to iterate over the raw logs and unpacked data for NewRound events raised by the RoundsManager contract.
+type RoundsManagerNewRoundIterator struct {
+	Event *RoundsManagerNewRound // Event containing the contract specifics and raw log
+
+	contract *bind.BoundContract // Generic contract to use for unpacking event data
+	event    string              // Event name to use for unpacking event data
+
+	logs chan types.Log        // Log channel receiving the found contract events
+	sub  ethereum.Subscription // Subscription for errors, completion and termination
+	done bool                  // Whether the subscription completed delivering logs
+	fail error                 // Occurred error to stop iteration
+}
+
+// Next advances the iterator to the subsequent event, returning whether there
+// are any more events found. In case of a retrieval or parsing error, false is
+// returned and Error() can be queried for the exact failure.
+func (it *RoundsManagerNewRoundIterator) Next() bool {
+	// If the iterator failed, stop iterating
+	if it.fail != nil {
+		return false
+	}
+	// If the iterator completed, deliver directly whatever's available
+	if it.done {
+		select {
+		case log := <-it.logs:
+			it.Event = new(RoundsManagerNewRound)
+			if err := it.contract.UnpackLog(it.Event, it.event, log); err != nil {
+				it.fail = err
+				return false
+			}
+			it.Event.Raw = log
+			return true
+
+		default:
+			return false
+		}
+	}
+	// Iterator still in progress, wait for either a data or an error event
+	select {
+	case log := <-it.logs:
+		it.Event = new(RoundsManagerNewRound)
+		if err := it.contract.UnpackLog(it.Event, it.event, log); err != nil {
+			it.fail = err
+			return false
+		}
+		it.Event.Raw = log
+		return true
+
+	case err := <-it.sub.Err():
+		it.done = true
+		it.fail = err
+		return it.Next()
+	}
+}
+
+// Error returns any retrieval or parsing error occurred during filtering.
+func (it *RoundsManagerNewRoundIterator) Error() error {
+	return it.fail
+}
+
+// Close terminates the iteration process, releasing any pending underlying
+// resources.
+func (it *RoundsManagerNewRoundIterator) Close() error {
+	it.sub.Unsubscribe()
+	return nil
+}
+
+// RoundsManagerNewRound represents a NewRound event raised by the RoundsManager contract.
+type RoundsManagerNewRound struct {
+	Round     *big.Int
+	BlockHash [32]byte
+	Raw       types.Log // Blockchain specific contextual infos
+}
+
+// FilterNewRound is a free log retrieval operation binding the contract event 0x22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e786.
+//
+// Solidity: event NewRound(uint256 indexed round, bytes32 blockHash)
+func (_RoundsManager *RoundsManagerFilterer) FilterNewRound(opts *bind.FilterOpts, round []*big.Int) (*RoundsManagerNewRoundIterator, error) {
+
+	var roundRule []interface{}
+	for _, roundItem := range round {
+		roundRule = append(roundRule, roundItem)
+	}
+
+	logs, sub, err := _RoundsManager.contract.FilterLogs(opts, "NewRound", roundRule)
+	if err != nil {
+		return nil, err
+	}
+	return &RoundsManagerNewRoundIterator{contract: _RoundsManager.contract, event: "NewRound", logs: logs, sub: sub}, nil
+}
+
+// WatchNewRound is a free log subscription operation binding the contract event 0x22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e786.
+//
+// Solidity: event NewRound(uint256 indexed round, bytes32 blockHash)
+func (_RoundsManager *RoundsManagerFilterer) WatchNewRound(opts *bind.WatchOpts, sink chan<- *RoundsManagerNewRound, round []*big.Int) (event.Subscription, error) {
+
+	var roundRule []interface{}
+	for _, roundItem := range round {
+		roundRule = append(roundRule, roundItem)
+	}
+
+	logs, sub, err := _RoundsManager.contract.WatchLogs(opts, "NewRound", roundRule)
+	if err != nil {
+		return nil, err
+	}
+	return event.NewSubscription(func(quit <-chan struct{}) error {
+		defer sub.Unsubscribe()
+		for {
+			select {
+			case log := <-logs:
+				// New log arrived, parse the event and forward to the user
+				event := new(RoundsManagerNewRound)
+				if err := _RoundsManager.contract.UnpackLog(event, "NewRound", log); err != nil {
+					// If the signature doesn't match, skip this log.
+					if errors.Is(err, bind.ErrEventSignatureMismatch) {
+						continue
+					}
+					return err
+				}
+				event.Raw = log
+
+				select {
+				case sink <- event:
+				case err := <-sub.Err():
+					return err
+				case <-quit:
+					return nil
+				}
+			case err := <-sub.Err():
+				return err
+			case <-quit:
+				return nil
+			}
+		}
+	}), nil
+}
+
+// ParseNewRound is a log parse operation binding the contract event 0x22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e786.
+//
+// Solidity: event NewRound(uint256 indexed round, bytes32 blockHash)
+func (_RoundsManager *RoundsManagerFilterer) ParseNewRound(log types.Log) (*RoundsManagerNewRound, error) {
+	event := new(RoundsManagerNewRound)
+	if err := _RoundsManager.contract.UnpackLog(event, "NewRound", log); err != nil {
+		return nil, err
+	}
+	event.Raw = log
+	return event, nil
+}

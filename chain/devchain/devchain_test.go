@@ -1,0 +1,277 @@
+package devchain_test
+
+import (
+	"context"
+	"math/big"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"redeemer/chain/devchain"
+)
+
+func newChain(t *testing.T, opts devchain.Options) *devchain.Chain {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := devchain.New(ctx, opts)
+	if err != nil {
+		t.Fatalf("devchain.New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return c
+}
+
+func TestRPCServesSameChainAndMineProducesBlocks(t *testing.T) {
+	c := newChain(t, devchain.Options{RPCAddr: "127.0.0.1:0"})
+	if c.RPCURL() == "" {
+		t.Fatal("RPCURL is empty with RPCAddr set")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	remote, err := ethclient.DialContext(ctx, c.RPCURL())
+	if err != nil {
+		t.Fatalf("dial %s: %v", c.RPCURL(), err)
+	}
+	defer remote.Close()
+
+	localID, err := c.Client().ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteID, err := remote.ChainID(ctx)
+	if err != nil {
+		t.Fatalf("chain id over HTTP: %v", err)
+	}
+	if localID.Cmp(remoteID) != 0 || localID.Cmp(c.ChainID()) != 0 {
+		t.Fatalf("chain id: local %s, remote %s, ChainID() %s", localID, remoteID, c.ChainID())
+	}
+	localHead, err := c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteHead, err := remote.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if localHead != remoteHead {
+		t.Fatalf("block number: local %d, remote %d", localHead, remoteHead)
+	}
+	// The contracts must be visible over HTTP too, or `redeemer dev` would
+	// hand out an endpoint the service cannot use.
+	code, err := remote.CodeAt(ctx, c.Addresses().TicketBroker, nil)
+	if err != nil || len(code) == 0 {
+		t.Fatalf("TicketBroker code over HTTP: %d bytes, err %v", len(code), err)
+	}
+
+	mineCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Mine(mineCtx, 5*time.Millisecond)
+	}()
+	// Mining across a round boundary must also initialize the new round.
+	want := remoteHead + c.RoundLength() + 1
+	for {
+		n, err := remote.BlockNumber(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= want {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("Mine: head %d, want >= %d", n, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	<-done
+
+	p := c.Protocol()
+	ok, err := p.CurrentRoundInitialized(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	round, _ := p.CurrentRound(ctx)
+	if !ok {
+		t.Fatalf("round %s not initialized while mining", round)
+	}
+	h, err := p.BlockHashForRound(ctx, round)
+	if err != nil || h == (common.Hash{}) {
+		t.Fatalf("blockHashForRound(%s) = %s, %v", round, h, err)
+	}
+}
+
+func TestCloseFreesPort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := devchain.New(ctx, devchain.Options{RPCAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(c.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	l, err := net.Listen("tcp", u.Host)
+	if err != nil {
+		t.Fatalf("port %s still taken after Close: %v", u.Host, err)
+	}
+	l.Close()
+	if h := c.Commit(); h != (common.Hash{}) {
+		t.Fatalf("Commit after Close mined %s", h)
+	}
+
+	// The same fixed address must be usable by the next chain.
+	c2 := newChain(t, devchain.Options{RPCAddr: u.Host})
+	if c2.RPCURL() != c.RPCURL() {
+		t.Fatalf("RPCURL %s, want %s", c2.RPCURL(), c.RPCURL())
+	}
+}
+
+func TestRejectsNonLoopbackRPC(t *testing.T) {
+	_, err := devchain.New(context.Background(), devchain.Options{RPCAddr: "0.0.0.0:0"})
+	if err == nil {
+		t.Fatal("New served RPC on a non-loopback address")
+	}
+}
+
+func TestDeterministicAccountsAndSetup(t *testing.T) {
+	a := newChain(t, devchain.Options{})
+	b := newChain(t, devchain.Options{Senders: 3, RoundLength: 5, TicketValidityPeriod: 4, UnlockPeriod: 3})
+	if a.Redeemer().Address != b.Redeemer().Address || a.Recipient().Address != b.Recipient().Address ||
+		a.Owner().Address != b.Owner().Address || a.Senders()[0].Address != b.Senders()[0].Address {
+		t.Fatal("accounts differ between two chains")
+	}
+	if a.Addresses() != b.Addresses() {
+		// Same deployer, same nonces: same contract addresses, which lets
+		// `redeemer dev` print a stable configuration.
+		t.Fatalf("addresses differ: %+v vs %+v", a.Addresses(), b.Addresses())
+	}
+	seen := map[common.Address]string{}
+	all := append([]devchain.Account{a.Owner(), a.Redeemer(), a.Recipient()}, b.Senders()...)
+	for _, acc := range all {
+		if prev, ok := seen[acc.Address]; ok {
+			t.Fatalf("%s and %s share address %s", prev, acc.Name, acc.Address)
+		}
+		seen[acc.Address] = acc.Name
+	}
+	if len(a.Senders()) != devchain.DefaultSenders || len(b.Senders()) != 3 {
+		t.Fatalf("senders: %d and %d", len(a.Senders()), len(b.Senders()))
+	}
+
+	ctx := context.Background()
+	for _, tc := range []struct {
+		c                       *devchain.Chain
+		roundLength, validity   int64
+		unlock, minRound, funds int64
+	}{
+		{a, devchain.DefaultRoundLength, 2, 2, 1, 10},
+		{b, 5, 4, 3, 1, 10},
+	} {
+		p := tc.c.Protocol()
+		if n, err := p.RoundLength(ctx); err != nil || n.Int64() != tc.roundLength {
+			t.Errorf("roundLength %v %v, want %d", n, err, tc.roundLength)
+		}
+		if n, err := p.TicketValidityPeriod(ctx); err != nil || n.Int64() != tc.validity {
+			t.Errorf("ticketValidityPeriod %v %v, want %d", n, err, tc.validity)
+		}
+		if n, err := p.UnlockPeriod(ctx); err != nil || n.Int64() != tc.unlock {
+			t.Errorf("unlockPeriod %v %v, want %d", n, err, tc.unlock)
+		}
+		round, err := p.CurrentRound(ctx)
+		if err != nil || round.Int64() < tc.minRound {
+			t.Errorf("current round %v %v", round, err)
+		}
+		if ok, err := p.CurrentRoundInitialized(ctx); err != nil || !ok {
+			t.Errorf("current round initialized %v %v", ok, err)
+		}
+		if h, err := p.BlockHashForRound(ctx, round); err != nil || h == (common.Hash{}) {
+			t.Errorf("blockHashForRound %s %v", h, err)
+		}
+		if ok, err := p.IsActiveTranscoder(ctx, tc.c.Recipient().Address); err != nil || !ok {
+			t.Errorf("recipient active %v %v", ok, err)
+		}
+		if n, err := p.TranscoderPoolSize(ctx); err != nil || n.Int64() != 1 {
+			t.Errorf("pool size %v %v", n, err)
+		}
+		want := new(big.Int).Mul(big.NewInt(tc.funds), devchain.Ether)
+		for _, s := range tc.c.Senders() {
+			info, err := p.SenderInfo(ctx, s.Address)
+			if err != nil || info.Deposit.Cmp(want) != 0 || info.FundsRemaining.Cmp(want) != 0 {
+				t.Errorf("%s: %+v %v", s.Name, info, err)
+			}
+		}
+		bal, err := tc.c.Client().BalanceAt(ctx, tc.c.Redeemer().Address, nil)
+		if err != nil || bal.Sign() <= 0 {
+			t.Errorf("redeemer balance %v %v", bal, err)
+		}
+	}
+}
+
+func TestAdvanceRound(t *testing.T) {
+	c := newChain(t, devchain.Options{RoundLength: 4})
+	ctx := context.Background()
+	p := c.Protocol()
+	before, err := p.CurrentRound(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A few stray blocks mid-round must not confuse the boundary arithmetic.
+	c.Commit()
+	for i := int64(1); i <= 3; i++ {
+		got, err := c.AdvanceRound(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := before.Int64() + i; got.Int64() != want {
+			t.Fatalf("AdvanceRound = %s, want %d", got, want)
+		}
+		head, _ := c.Client().BlockNumber(ctx)
+		if head%4 != 0 {
+			t.Fatalf("head %d is not the first block of its round", head)
+		}
+		h, err := p.BlockHashForRound(ctx, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent, err := c.Client().HeaderByNumber(ctx, new(big.Int).SetUint64(head-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != parent.Hash() {
+			t.Fatalf("blockHashForRound(%s) = %s, want hash of block %d %s", got, h, head-1, parent.Hash())
+		}
+	}
+}
+
+func TestTakenPortIsAnError(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// simulated.NewBackend panics when the node cannot start; New must
+	// report it as an error instead.
+	c, err := devchain.New(context.Background(), devchain.Options{RPCAddr: l.Addr().String()})
+	if err == nil {
+		c.Close()
+		t.Fatal("New succeeded on a taken port")
+	}
+}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"redeemer/chain"
+	"redeemer/rpc"
+	"redeemer/rpc/pb"
+	"redeemer/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// buildBinary compiles the real redeemer binary for tests that drive it as
+// an operator would.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "redeemer")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startDev runs `redeemer dev` and waits for its info file.
+func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *bytes.Buffer) {
+	t.Helper()
+	dir := t.TempDir()
+	infoPath := filepath.Join(dir, "info.json")
+	args := append([]string{"dev",
+		"--database-url", dsn,
+		"--eth-rpc-addr", "127.0.0.1:0",
+		"--grpc-addr", "127.0.0.1:0",
+		"--block-time", "100ms",
+		"--round-length", "5",
+		"--data-dir", filepath.Join(dir, "data"),
+		"--info-file", infoPath,
+	}, extra...)
+	cmd := exec.Command(bin, args...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("redeemer dev did not stop within 15s of SIGTERM")
+		}
+		if t.Failed() {
+			t.Logf("redeemer dev output:\n%s", logs.String())
+		}
+	})
+
+	deadline := time.After(90 * time.Second)
+	for {
+		if blob, err := os.ReadFile(infoPath); err == nil {
+			var info devInfo
+			if err := json.Unmarshal(blob, &info); err != nil {
+				t.Fatalf("info file is not JSON: %v\n%s", err, blob)
+			}
+			return &info, &logs
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("redeemer dev exited before writing its info file: %v\n%s", err, logs.String())
+		case <-deadline:
+			t.Fatalf("no info file after 90s\n%s", logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// orchestrator is what a separate program knows from the info file alone.
+type orchestrator struct {
+	t        *testing.T
+	info     *devInfo
+	protocol *chain.Protocol
+	client   pb.TicketRedeemerClient
+	db       *pgx.Conn
+}
+
+func newOrchestrator(t *testing.T, info *devInfo, dsn string) *orchestrator {
+	t.Helper()
+	ctx := context.Background()
+	eth, err := ethclient.DialContext(ctx, info.EthRPCURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eth.Close)
+	p, err := chain.NewProtocol(ctx, eth, common.HexToAddress(info.Controller))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Addresses().TicketBroker != common.HexToAddress(info.TicketBroker) {
+		t.Fatalf("info file's ticket broker %s differs from the controller's %s", info.TicketBroker, p.Addresses().TicketBroker)
+	}
+	if !info.GRPCTLS {
+		t.Fatal("dev mode must serve TLS by default")
+	}
+	// As go-livepeer's client does: TLS without verifying the server.
+	conn, err := grpc.NewClient(info.GRPCAddr,
+		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	return &orchestrator{t: t, info: info, protocol: p, client: pb.NewTicketRedeemerClient(conn), db: db}
+}
+
+func (o *orchestrator) senderKey(i int) *ecdsa.PrivateKey {
+	o.t.Helper()
+	key, err := crypto.HexToECDSA(strings.TrimPrefix(o.info.Senders[i].PrivateKey, "0x"))
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if crypto.PubkeyToAddress(key.PublicKey) != common.HexToAddress(o.info.Senders[i].Address) {
+		o.t.Fatal("info file's sender key does not match its address")
+	}
+	return key
+}
+
+// ticket builds a winning ticket from sender 0 for the last initialized
+// round, the way a broadcaster does.
+func (o *orchestrator) ticket(mutate func(*chain.Ticket)) (*pb.Ticket, common.Hash) {
+	o.t.Helper()
+	ctx := context.Background()
+	round, err := o.protocol.LastInitializedRound(ctx)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	bh, err := o.protocol.BlockHashForRound(ctx, round)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	tk := chain.Ticket{
+		Recipient:              common.HexToAddress(o.info.Recipient),
+		FaceValue:              big.NewInt(2e15),
+		WinProb:                chain.MaxWinProb,
+		SenderNonce:            uint32(time.Now().UnixNano()),
+		CreationRound:          round.Int64(),
+		CreationRoundBlockHash: bh,
+		ParamsExpirationBlock:  big.NewInt(1 << 20),
+	}
+	if mutate != nil {
+		mutate(&tk)
+	}
+	m, h, err := rpc.SignTicket(tk, o.senderKey(0), big.NewInt(time.Now().UnixNano()))
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return m, h
+}
+
+// rows counts tickets with one plain SQL query, as an operator would.
+func (o *orchestrator) rows(where string, args ...any) int {
+	o.t.Helper()
+	var n int
+	if err := o.db.QueryRow(context.Background(), "SELECT count(*) FROM tickets "+where, args...).Scan(&n); err != nil {
+		o.t.Fatal(err)
+	}
+	return n
+}
+
+func expectCode(t *testing.T, err error, code codes.Code, msgPart string) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if st.Code() != code || !strings.Contains(st.Message(), msgPart) {
+		t.Fatalf("got %s %q, want %s naming %q", st.Code(), st.Message(), code, msgPart)
+	}
+}
+
+// TestDevEndToEnd drives the real binary: `redeemer dev` starts, a program
+// that knows only the info file queues a signed ticket over TLS, the ticket
+// is in PostgreSQL, a repeat stores nothing, and every kind of bad ticket
+// gets its code and stores nothing.
+func TestDevEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	dsn := storetest.New(t)
+	info, _ := startDev(t, bin, dsn)
+	if len(info.Senders) < 2 || info.Recipient == "" || info.RedeemerAccount == "" || info.EthRPCURL == "" {
+		t.Fatalf("info file incomplete: %+v", info)
+	}
+	o := newOrchestrator(t, info, dsn)
+	ctx := context.Background()
+
+	m, hash := o.ticket(nil)
+	if _, err := o.client.QueueTicket(ctx, m); err != nil {
+		t.Fatalf("valid ticket: %v", err)
+	}
+	if n := o.rows("WHERE ticket_hash = $1 AND status = 'queued' AND sender = $2",
+		hash.Bytes(), common.HexToAddress(info.Senders[0].Address).Bytes()); n != 1 {
+		t.Fatalf("queued rows for the ticket = %d, want 1", n)
+	}
+	if _, err := o.client.QueueTicket(ctx, m); err != nil {
+		t.Fatalf("same ticket again: %v", err)
+	}
+	if n := o.rows(""); n != 1 {
+		t.Fatalf("tickets = %d after sending one ticket twice, want 1", n)
+	}
+
+	t.Run("forged signature", func(t *testing.T) {
+		m, _ := o.ticket(nil)
+		d, err := rpc.DecodeTicket(m, common.HexToAddress(info.Recipient))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.SenderParams.Sig, err = chain.Sign(d.Hash, o.senderKey(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.client.QueueTicket(ctx, m)
+		expectCode(t, err, codes.InvalidArgument, "sig")
+	})
+	t.Run("wrong recipientRand", func(t *testing.T) {
+		m, _ := o.ticket(nil)
+		m.RecipientRand = big.NewInt(42).Bytes()
+		_, err := o.client.QueueTicket(ctx, m)
+		expectCode(t, err, codes.InvalidArgument, "recipient_rand")
+	})
+	t.Run("losing ticket", func(t *testing.T) {
+		m, _ := o.ticket(func(tk *chain.Ticket) { tk.WinProb = big.NewInt(1) })
+		_, err := o.client.QueueTicket(ctx, m)
+		expectCode(t, err, codes.InvalidArgument, "winning")
+	})
+	t.Run("foreign recipient", func(t *testing.T) {
+		m, _ := o.ticket(func(tk *chain.Ticket) { tk.Recipient = common.HexToAddress(info.RedeemerAccount) })
+		_, err := o.client.QueueTicket(ctx, m)
+		expectCode(t, err, codes.PermissionDenied, "recipient")
+	})
+	t.Run("malformed message", func(t *testing.T) {
+		m, _ := o.ticket(nil)
+		m.Sender = m.Sender[:5]
+		_, err := o.client.QueueTicket(ctx, m)
+		expectCode(t, err, codes.InvalidArgument, "sender")
+	})
+	t.Run("stale creation round", func(t *testing.T) {
+		// Rounds are 5 blocks of 100ms here; wait until the ticket's round
+		// is two rounds (the validity period) in the past.
+		old, _ := o.ticket(nil)
+		created := old.ExpirationParams.CreationRound
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r, err := o.protocol.CurrentRound(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Int64() >= created+2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round did not advance past %d", created+1)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_, err := o.client.QueueTicket(ctx, old)
+		expectCode(t, err, codes.InvalidArgument, "validity period")
+	})
+	if n := o.rows(""); n != 1 {
+		t.Fatalf("tickets = %d after the rejected ones, want 1", n)
+	}
+}
+
+// TestServeRejectsBadConfig: every bad setting is reported at once, and the
+// process exits non-zero.
+func TestServeRejectsBadConfig(t *testing.T) {
+	bin := buildBinary(t)
+	out, err := exec.Command(bin, "serve", "--eth-url", "ftp://x", "--controller", "0x12", "--recipient", "nope").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("serve with bad config exited %v", err)
+	}
+	for _, want := range []string{"--database-url", "--eth-url", "--controller", "--recipient", "--keystore", "--password-file"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("error output does not mention %s:\n%s", want, out)
+		}
+	}
+}

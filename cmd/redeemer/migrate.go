@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"redeemer/store"
+)
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var dsn string
+	fs.StringVar(&dsn, "database-url", "", "PostgreSQL URL (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if dsn == "" {
+		return fmt.Errorf("--database-url (or %s) is required", envName("database-url"))
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return errors.New("usage: redeemer migrate [--database-url URL] up|down|status|version")
+	}
+	switch rest[0] {
+	case "up", "down", "status", "version":
+	default:
+		return fmt.Errorf("unknown migrate command %q: want up, down, status or version", rest[0])
+	}
+	return store.Migrate(ctx, dsn, rest[0], rest[1:]...)
+}

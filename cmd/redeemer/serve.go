@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"redeemer/chain"
+	"redeemer/store"
+)
+
+type serveFlags struct {
+	serviceFlags
+	databaseURL  string
+	ethURL       string
+	controller   string
+	recipient    string
+	keystore     string
+	passwordFile string
+	migrate      bool
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL (required)")
+	fs.StringVar(&f.ethURL, "eth-url", "", "Ethereum (Arbitrum) node JSON-RPC URL, http(s) or ws(s) (required)")
+	fs.StringVar(&f.controller, "controller", "", "Livepeer Controller contract address (required)")
+	fs.StringVar(&f.recipient, "recipient", "", "orchestrator address the service redeems tickets for (required)")
+	fs.StringVar(&f.keystore, "keystore", "", "encrypted keystore file of the account that pays for redemptions (required)")
+	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the keystore password (required)")
+	fs.BoolVar(&f.migrate, "migrate", false, "apply pending database migrations at start")
+	f.serviceFlags.register(fs, "0.0.0.0:8935")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := f.logger(stderr)
+	if err != nil {
+		return err
+	}
+	recipient, controller, err := f.validate()
+	if err != nil {
+		return err
+	}
+	account, err := loadAccount(f.keystore, f.passwordFile)
+	if err != nil {
+		return err
+	}
+	log.Info("redeemer account loaded", "address", account.Hex())
+
+	if f.migrate {
+		if err := store.Migrate(ctx, f.databaseURL, "up"); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, f.databaseURL)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer st.Close()
+
+	dctx, cancel := context.WithTimeout(ctx, f.ethTimeout)
+	client, err := ethclient.DialContext(dctx, f.ethURL)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("ethereum node %s: %w", redactURL(f.ethURL), err)
+	}
+	defer client.Close()
+	pctx, cancel := context.WithTimeout(ctx, 3*f.ethTimeout)
+	protocol, err := chain.NewProtocol(pctx, client, controller)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("protocol contracts via controller %s: %w", controller.Hex(), err)
+	}
+	a := protocol.Addresses()
+	log.Info("protocol contracts", "ticket_broker", a.TicketBroker.Hex(), "rounds_manager", a.RoundsManager.Hex(),
+		"bonding_manager", a.BondingManager.Hex())
+
+	return serveGRPC(ctx, log, &f.serviceFlags, recipient, protocol, st, func(string) error { return nil })
+}
+
+// validate reports every bad setting at once, so an operator fixes them in
+// one go rather than one restart at a time.
+func (f *serveFlags) validate() (recipient, controller common.Address, err error) {
+	var errs []error
+	required := map[string]string{
+		"database-url": f.databaseURL, "eth-url": f.ethURL, "controller": f.controller,
+		"recipient": f.recipient, "keystore": f.keystore, "password-file": f.passwordFile,
+	}
+	for _, name := range []string{"database-url", "eth-url", "controller", "recipient", "keystore", "password-file"} {
+		if required[name] == "" {
+			errs = append(errs, fmt.Errorf("--%s (or %s) is required", name, envName(name)))
+		}
+	}
+	if f.ethURL != "" {
+		if u, perr := url.Parse(f.ethURL); perr != nil || u.Host == "" ||
+			!map[string]bool{"http": true, "https": true, "ws": true, "wss": true}[u.Scheme] {
+			errs = append(errs, fmt.Errorf("--eth-url %q must be an http(s) or ws(s) URL", redactURL(f.ethURL)))
+		}
+	}
+	if f.controller != "" {
+		if controller, err = parseAddress(f.controller); err != nil {
+			errs = append(errs, fmt.Errorf("--controller: %w", err))
+		}
+	}
+	if f.recipient != "" {
+		if recipient, err = parseAddress(f.recipient); err != nil {
+			errs = append(errs, fmt.Errorf("--recipient: %w", err))
+		}
+	}
+	return recipient, controller, errors.Join(errs...)
+}
+
+func parseAddress(s string) (common.Address, error) {
+	if !common.IsHexAddress(s) {
+		return common.Address{}, fmt.Errorf("%q is not a 20-byte hex address", s)
+	}
+	a := common.HexToAddress(s)
+	if a == (common.Address{}) {
+		return common.Address{}, errors.New("the zero address is not allowed")
+	}
+	return a, nil
+}
+
+// loadAccount decrypts the redemption account's keystore to prove the key and
+// password work before the service accepts a single ticket.
+func loadAccount(keystorePath, passwordPath string) (common.Address, error) {
+	blob, err := os.ReadFile(keystorePath)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("keystore: %w", err)
+	}
+	pw, err := os.ReadFile(passwordPath)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("password file: %w", err)
+	}
+	key, err := keystore.DecryptKey(blob, strings.TrimRight(string(pw), "\r\n"))
+	if err != nil {
+		return common.Address{}, fmt.Errorf("keystore %s: cannot decrypt with the given password file: %w", keystorePath, err)
+	}
+	return key.Address, nil
+}
+
+// redactURL drops credentials and query strings (API keys often live there)
+// before a node URL reaches a log line or an error.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable URL>"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	return u.String()
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"redeemer/rpc"
+	"redeemer/store"
+)
+
+// serviceFlags are the settings `serve` and `dev` share.
+type serviceFlags struct {
+	grpcAddr      string
+	tlsCert       string
+	tlsKey        string
+	dataDir       string
+	plaintext     bool
+	ethTimeout    time.Duration
+	dbTimeout     time.Duration
+	shutdownGrace time.Duration
+	logFlags
+}
+
+func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
+	fs.StringVar(&f.grpcAddr, "grpc-addr", defaultGRPC, "address the TicketRedeemer gRPC server listens on (port 0 picks a free one)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate for gRPC TLS; empty: a self-signed one kept in --data-dir")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	fs.StringVar(&f.dataDir, "data-dir", "redeemer-data", "directory for files the service keeps (the generated TLS certificate)")
+	fs.BoolVar(&f.plaintext, "grpc-plaintext", false, "serve gRPC without TLS (loopback addresses only; go-livepeer's client needs TLS)")
+	fs.DurationVar(&f.ethTimeout, "eth-timeout", 5*time.Second, "timeout of one Ethereum node call (each is tried 3 times)")
+	fs.DurationVar(&f.dbTimeout, "db-timeout", 5*time.Second, "timeout of one database write (each is tried 3 times)")
+	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a stop waits for in-flight calls before closing them")
+	f.logFlags.register(fs)
+}
+
+// serveGRPC runs the TicketRedeemer server until ctx ends, then drains it.
+// ready is called with the bound address once clients can connect.
+func serveGRPC(ctx context.Context, log *slog.Logger, f *serviceFlags, recipient common.Address,
+	chainState rpc.ChainState, st *store.Store, ready func(addr string) error) error {
+	svc, err := rpc.NewServer(rpc.Config{
+		Recipient:    recipient,
+		Chain:        chainState,
+		Store:        st,
+		Logger:       log,
+		ChainTimeout: f.ethTimeout,
+		DBTimeout:    f.dbTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := rpc.NewGRPCServer(f.grpcAddr, rpc.TLSConfig{
+		CertFile: f.tlsCert, KeyFile: f.tlsKey, DataDir: f.dataDir, Plaintext: f.plaintext,
+	}, svc)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", f.grpcAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.grpcAddr, err)
+	}
+	addr := lis.Addr().String()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	log.Info("gRPC server listening", "addr", addr, "tls", !f.plaintext, "recipient", recipient.Hex())
+	if err := ready(addr); err != nil {
+		srv.Stop()
+		return err
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gRPC server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("stopping: draining gRPC calls", "grace", f.shutdownGrace)
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(f.shutdownGrace):
+		log.Warn("grace period over: closing remaining calls")
+		srv.Stop()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("gRPC server: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+// Package rpc is the gRPC face of the service: the wire types (rpc/pb), the
+// TicketRedeemer server and its listener.
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"redeemer/rpc/pb"
+	"redeemer/store"
+)
+
+// ChainState is what intake reads from chain to judge a ticket.
+// *chain.Protocol implements it.
+type ChainState interface {
+	CurrentRound(ctx context.Context) (*big.Int, error)
+	TicketValidityPeriod(ctx context.Context) (*big.Int, error)
+	BlockHashForRound(ctx context.Context, round *big.Int) (common.Hash, error)
+	IsTicketUsed(ctx context.Context, ticketHash common.Hash) (bool, error)
+}
+
+// TicketStore is where accepted tickets go. *store.Store implements it.
+type TicketStore interface {
+	InsertTicket(ctx context.Context, t store.NewTicket) (inserted bool, err error)
+}
+
+// Config wires a Server.
+type Config struct {
+	Recipient common.Address
+	Chain     ChainState
+	Store     TicketStore
+	Logger    *slog.Logger
+	// ChainTimeout bounds one Ethereum call; DBTimeout one insert. Each is
+	// tried up to Attempts times before the client gets Unavailable.
+	ChainTimeout time.Duration
+	DBTimeout    time.Duration
+	Attempts     int
+	Backoff      time.Duration
+}
+
+// Server implements net.TicketRedeemer.
+type Server struct {
+	pb.UnimplementedTicketRedeemerServer
+	cfg   Config
+	log   *slog.Logger
+	codec *malformedCodec
+}
+
+// NewServer checks cfg and fills defaults.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Recipient == (common.Address{}) {
+		return nil, errors.New("rpc: recipient address is required")
+	}
+	if cfg.Chain == nil || cfg.Store == nil {
+		return nil, errors.New("rpc: chain and store are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ChainTimeout <= 0 {
+		cfg.ChainTimeout = 5 * time.Second
+	}
+	if cfg.DBTimeout <= 0 {
+		cfg.DBTimeout = 5 * time.Second
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 3
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 100 * time.Millisecond
+	}
+	return &Server{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// QueueTicket validates a winning ticket and stores it. OK means the ticket is
+// committed; any error means nothing was stored by this call.
+func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicketRes, error) {
+	if err := s.codec.take(m); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	t, err := DecodeTicket(m, s.cfg.Recipient)
+	if err != nil {
+		return nil, s.reject(err)
+	}
+	log := s.log.With("ticket_hash", t.Hash.Hex(), "sender", t.Sender.Hex())
+	if err := s.checkOnChain(ctx, t); err != nil {
+		log.Info("ticket rejected", "err", err)
+		return nil, s.reject(err)
+	}
+
+	nt := store.NewTicket{
+		TicketHash:             t.Hash,
+		Sender:                 t.Sender,
+		Recipient:              t.Recipient,
+		FaceValue:              t.FaceValue,
+		WinProb:                t.WinProb,
+		SenderNonce:            t.SenderNonce,
+		RecipientRandHash:      t.RecipientRandHash,
+		Seed:                   t.Seed,
+		Sig:                    t.Sig,
+		CreationRound:          t.CreationRound,
+		CreationRoundBlockHash: t.CreationRoundBlockHash,
+		ParamsExpirationBlock:  t.ParamsExpirationBlock.Int64(),
+	}
+	t.RecipientRand.FillBytes(nt.RecipientRand[:])
+
+	var inserted bool
+	// Retrying is safe: the insert is idempotent by ticket hash, so a commit
+	// whose acknowledgement was lost is found, not duplicated, next time.
+	err = s.retry(ctx, s.cfg.DBTimeout, store.IsUnavailable, func(ctx context.Context) error {
+		var err error
+		inserted, err = s.cfg.Store.InsertTicket(ctx, nt)
+		return err
+	})
+	if err != nil {
+		log.Error("storing ticket failed", "err", err)
+		if ctx.Err() != nil {
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		if store.IsUnavailable(err) {
+			return nil, status.Error(codes.Unavailable, "database unavailable; ticket not stored, retry")
+		}
+		return nil, status.Error(codes.Internal, "storing ticket failed; ticket not stored")
+	}
+	log.Info("ticket queued", "face_value", t.FaceValue.String(), "new", inserted,
+		"creation_round", t.CreationRound, "expiration_block", t.ParamsExpirationBlock.String())
+	return &pb.QueueTicketRes{}, nil
+}
+
+// MaxFloat is not served yet; it answers Unimplemented as go-livepeer's
+// client expects from a server without float tracking.
+func (s *Server) MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.MaxFloatUpdate, error) {
+	if err := s.codec.take(m); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return nil, status.Error(codes.Unimplemented, "max float is not served yet")
+}
+
+// MonitorMaxFloat is not served yet, like MaxFloat.
+func (s *Server) MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeemer_MonitorMaxFloatServer) error {
+	if err := s.codec.take(m); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return status.Error(codes.Unimplemented, "max float is not served yet")
+}
+
+// chainError marks a failure to read chain state, as opposed to a ticket the
+// chain proves invalid.
+type chainError struct{ err error }
+
+func (e *chainError) Error() string { return "ethereum node: " + e.err.Error() }
+func (e *chainError) Unwrap() error { return e.err }
+
+// checkOnChain applies the rules that need chain state. The four reads are
+// independent, so they run concurrently to keep intake latency at one round
+// trip.
+func (s *Server) checkOnChain(ctx context.Context, t *DecodedTicket) error {
+	var (
+		used            bool
+		round, validity *big.Int
+		blockHash       common.Hash
+	)
+	creation := big.NewInt(t.CreationRound)
+	g, gctx := errgroup.WithContext(ctx)
+	read := func(fn func(ctx context.Context) error) {
+		g.Go(func() error {
+			if err := s.retry(gctx, s.cfg.ChainTimeout, nil, fn); err != nil {
+				return &chainError{err}
+			}
+			return nil
+		})
+	}
+	read(func(ctx context.Context) (err error) { used, err = s.cfg.Chain.IsTicketUsed(ctx, t.Hash); return })
+	read(func(ctx context.Context) (err error) { round, err = s.cfg.Chain.CurrentRound(ctx); return })
+	read(func(ctx context.Context) (err error) { validity, err = s.cfg.Chain.TicketValidityPeriod(ctx); return })
+	read(func(ctx context.Context) (err error) {
+		blockHash, err = s.cfg.Chain.BlockHashForRound(ctx, creation)
+		return
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	if used {
+		return ruleErr("used", "ticket %s is already redeemed on chain", t.Hash.Hex())
+	}
+	if creation.Cmp(round) > 0 {
+		return ruleErr("creation_round", "round %d is after the current round %s", t.CreationRound, round)
+	}
+	if new(big.Int).Add(creation, validity).Cmp(round) <= 0 {
+		return ruleErr("creation_round", "round %d is past its validity period of %s rounds (current round %s)",
+			t.CreationRound, validity, round)
+	}
+	if blockHash != t.CreationRoundBlockHash {
+		return ruleErr("creation_round_block_hash", "%s is not the block hash of round %d (%s)",
+			t.CreationRoundBlockHash.Hex(), t.CreationRound, blockHash.Hex())
+	}
+	return nil
+}
+
+// retry runs fn with a per-attempt timeout, up to cfg.Attempts times with
+// doubling backoff. retryable nil means every error except the caller's own
+// cancellation is worth another try.
+func (s *Server) retry(ctx context.Context, timeout time.Duration, retryable func(error) bool, fn func(context.Context) error) error {
+	backoff := s.cfg.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		err = fn(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || attempt >= s.cfg.Attempts {
+			return err
+		}
+		if retryable != nil && !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// reject maps an intake failure to its gRPC status.
+func (s *Server) reject(err error) error {
+	var re *RuleError
+	var ce *chainError
+	switch {
+	case errors.As(err, &re):
+		return status.Error(codes.InvalidArgument, "invalid ticket: "+re.Error())
+	case errors.Is(err, ErrForeignRecipient):
+		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.As(err, &ce):
+		if errors.Is(err, context.Canceled) {
+			return status.Error(codes.Canceled, "request canceled")
+		}
+		return status.Error(codes.Unavailable, fmt.Sprintf("cannot validate ticket against the chain: %v", ce.err))
+	default:
+		return status.Error(codes.Internal, err.Error())
+	}
+}
