@@ -50,6 +50,7 @@ type Ticket struct {
 	NextAttemptAt *time.Time // nil when not postponed
 	ReceivedAt    time.Time
 	UpdatedAt     time.Time
+	RedemptionID  int64 // 0 when the ticket was never claimed
 }
 
 // InsertTicket stores a validated ticket idempotently by ticket hash and
@@ -97,7 +98,8 @@ const ticketColumns = `
 	id, ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
 	recipient_rand, recipient_rand_hash, seed, sig,
 	creation_round, creation_round_block_hash, params_expiration_block,
-	status, attempts, last_error, next_attempt_at, received_at, updated_at`
+	status, attempts, last_error, next_attempt_at, received_at, updated_at,
+	redemption_id`
 
 // TicketByHash returns the ticket with the given hash, or ErrNotFound.
 func (s *Store) TicketByHash(ctx context.Context, hash [32]byte) (*Ticket, error) {
@@ -129,12 +131,14 @@ func scanTicket(row pgx.Row) (*Ticket, error) {
 		nonce                                              int64
 		lastError                                          pgtype.Text
 		nextAttempt                                        pgtype.Timestamptz
+		redemptionID                                       pgtype.Int8
 	)
 	err := row.Scan(
 		&t.ID, &hash, &sender, &recipient, &faceValue, &winProb, &nonce,
 		&rand, &randHash, &t.Seed, &t.Sig,
 		&t.CreationRound, &blockHash, &t.ParamsExpirationBlock,
 		&t.Status, &t.Attempts, &lastError, &nextAttempt, &t.ReceivedAt, &t.UpdatedAt,
+		&redemptionID,
 	)
 	if err != nil {
 		return nil, err
@@ -175,6 +179,7 @@ func scanTicket(row pgx.Row) (*Ticket, error) {
 		at := nextAttempt.Time
 		t.NextAttemptAt = &at
 	}
+	t.RedemptionID = redemptionID.Int64
 	return &t, nil
 }
 

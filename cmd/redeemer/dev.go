@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"golang.org/x/sync/errgroup"
+
+	"redeemer/chain"
 
 	"redeemer/chain/devchain"
 	"redeemer/store"
@@ -43,6 +46,7 @@ type devSender struct {
 
 type devFlags struct {
 	serviceFlags
+	redeem      redeemFlags
 	databaseURL string
 	ethRPCAddr  string
 	blockTime   time.Duration
@@ -61,6 +65,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&f.roundLength, "round-length", 50, "blocks per protocol round on the dev chain")
 	fs.StringVar(&f.infoFile, "info-file", "", "write the dev chain and service facts (addresses, keys, URLs) to this JSON file")
 	f.serviceFlags.register(fs, "127.0.0.1:8935")
+	f.redeem.register(fs, 1, 250*time.Millisecond)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -99,13 +104,21 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer stopMining()
 	go dc.Mine(mctx, f.blockTime)
 
-	return serveGRPC(ctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, func(addr string) error {
-		info, err := newDevInfo(ctx, dc, addr, &f)
-		if err != nil {
-			return err
-		}
-		return publishDevInfo(log, stdout, f.infoFile, info)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, func(addr string) error {
+			info, err := newDevInfo(gctx, dc, addr, &f)
+			if err != nil {
+				return err
+			}
+			return publishDevInfo(log, stdout, f.infoFile, info)
+		})
 	})
+	g.Go(func() error {
+		return runRedeemer(gctx, log, &f.redeem, st, dc.Client(), dc.Protocol(), chain.NewHeaderHeadReader(dc.Client()),
+			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID())
+	})
+	return g.Wait()
 }
 
 func newDevInfo(ctx context.Context, dc *devchain.Chain, grpcAddr string, f *devFlags) (*devInfo, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"golang.org/x/sync/errgroup"
 
 	"redeemer/chain"
 	"redeemer/store"
@@ -20,6 +23,7 @@ import (
 
 type serveFlags struct {
 	serviceFlags
+	redeem       redeemFlags
 	databaseURL  string
 	ethURL       string
 	controller   string
@@ -41,6 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the keystore password (required)")
 	fs.BoolVar(&f.migrate, "migrate", false, "apply pending database migrations at start")
 	f.serviceFlags.register(fs, "0.0.0.0:8935")
+	f.redeem.register(fs, 3, 250*time.Millisecond)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,11 +57,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	account, err := loadAccount(f.keystore, f.passwordFile)
+	key, err := loadKey(f.keystore, f.passwordFile)
 	if err != nil {
 		return err
 	}
-	log.Info("redeemer account loaded", "address", account.Hex())
 
 	if f.migrate {
 		if err := store.Migrate(ctx, f.databaseURL, "up"); err != nil {
@@ -86,7 +90,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("protocol contracts", "ticket_broker", a.TicketBroker.Hex(), "rounds_manager", a.RoundsManager.Hex(),
 		"bonding_manager", a.BondingManager.Hex())
 
-	return serveGRPC(ctx, log, &f.serviceFlags, recipient, protocol, st, func(string) error { return nil })
+	cctx, cancel := context.WithTimeout(ctx, f.ethTimeout)
+	chainID, err := client.ChainID(cctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("ethereum node chain id: %w", err)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, func(string) error { return nil })
+	})
+	g.Go(func() error {
+		return runRedeemer(gctx, log, &f.redeem, st, client, protocol, chain.NewRPCHeadReader(client.Client()),
+			recipient, key, chainID)
+	})
+	return g.Wait()
 }
 
 // validate reports every bad setting at once, so an operator fixes them in
@@ -132,22 +151,22 @@ func parseAddress(s string) (common.Address, error) {
 	return a, nil
 }
 
-// loadAccount decrypts the redemption account's keystore to prove the key and
-// password work before the service accepts a single ticket.
-func loadAccount(keystorePath, passwordPath string) (common.Address, error) {
+// loadKey decrypts the redemption account's keystore, so a wrong key or
+// password stops the service before it accepts a single ticket.
+func loadKey(keystorePath, passwordPath string) (*ecdsa.PrivateKey, error) {
 	blob, err := os.ReadFile(keystorePath)
 	if err != nil {
-		return common.Address{}, fmt.Errorf("keystore: %w", err)
+		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	pw, err := os.ReadFile(passwordPath)
 	if err != nil {
-		return common.Address{}, fmt.Errorf("password file: %w", err)
+		return nil, fmt.Errorf("password file: %w", err)
 	}
 	key, err := keystore.DecryptKey(blob, strings.TrimRight(string(pw), "\r\n"))
 	if err != nil {
-		return common.Address{}, fmt.Errorf("keystore %s: cannot decrypt with the given password file: %w", keystorePath, err)
+		return nil, fmt.Errorf("keystore %s: cannot decrypt with the given password file: %w", keystorePath, err)
 	}
-	return key.Address, nil
+	return key.PrivateKey, nil
 }
 
 // redactURL drops credentials and query strings (API keys often live there)
