@@ -41,6 +41,8 @@ type HeadStore interface {
 	AdvanceHeads(ctx context.Context, removeFrom *uint64, heads []store.Head, keep int) error
 }
 
+var _ HeadStore = (*store.Store)(nil)
+
 // PollerOptions tune a Poller. Zero values take the defaults above.
 type PollerOptions struct {
 	// Interval between polls once the poller has caught up with the node.
@@ -80,6 +82,12 @@ type Poller struct {
 	st   HeadStore
 	opts PollerOptions
 	log  *slog.Logger
+
+	// first is the head a start with an empty store delivers, pinned
+	// until it is recorded so that a failed first delivery retries the
+	// same head rather than jumping to a newer latest (which would skip
+	// the heads between). Only Run's goroutine touches it.
+	first *Head
 
 	mu        sync.Mutex
 	latest    Head
@@ -148,7 +156,8 @@ func (p *Poller) setLatest(h Head) {
 // and restarts the cursor at the canonical head at the oldest stored number.
 //
 // On first start, with an empty store, delivery starts at the node's latest
-// head: the service has no history to catch up on.
+// head (the service has no history to catch up on); until that head is
+// recorded, retries deliver it again rather than a newer latest.
 //
 // Node and store errors, timeouts and onHead errors are logged and retried
 // after a backoff (Interval doubling up to MaxBackoff); Run never gives up
@@ -222,9 +231,18 @@ func (p *Poller) poll(ctx context.Context, onHead func(context.Context, HeadEven
 		return false, err
 	}
 	if len(stored) == 0 {
-		p.log.InfoContext(ctx, "no stored chain cursor; starting at the node's latest head",
-			"number", latest.Number, "hash", latest.Hash, "l1_number", latest.L1Number)
-		return true, p.deliver(ctx, onHead, latest, nil)
+		if p.first == nil {
+			p.log.InfoContext(ctx, "no stored chain cursor; starting at the node's latest head",
+				"number", latest.Number, "hash", latest.Hash, "l1_number", latest.L1Number)
+			p.first = &latest
+		}
+		if err := p.deliver(ctx, onHead, *p.first, nil); err != nil {
+			return false, err
+		}
+		// If the first head was reorged out meanwhile, the next poll finds
+		// it not canonical and reports it removed, as for any stored head.
+		p.first = nil
+		return false, nil
 	}
 	cursor := stored[0]
 	p.setLatest(cursor)

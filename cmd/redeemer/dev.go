@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -13,7 +14,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"redeemer/chain"
@@ -37,6 +40,9 @@ type devInfo struct {
 	RedeemerAccount string      `json:"redeemer_account"`
 	Senders         []devSender `json:"senders"`
 	DatabaseURL     string      `json:"database_url"`
+	// The redeemer account as `redeemer serve` takes it.
+	RedeemerKeystore     string `json:"redeemer_keystore"`
+	RedeemerPasswordFile string `json:"redeemer_password_file"`
 }
 
 type devSender struct {
@@ -52,6 +58,7 @@ type devFlags struct {
 	blockTime   time.Duration
 	roundLength uint64
 	infoFile    string
+	chainOnly   bool
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,6 +71,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&f.blockTime, "block-time", time.Second, "mine a block this often")
 	fs.Uint64Var(&f.roundLength, "round-length", 50, "blocks per protocol round on the dev chain")
 	fs.StringVar(&f.infoFile, "info-file", "", "write the dev chain and service facts (addresses, keys, URLs) to this JSON file")
+	fs.BoolVar(&f.chainOnly, "chain-only", false, "run only the dev chain and its JSON-RPC (for `redeemer serve` replicas against it)")
 	f.serviceFlags.register(fs, "127.0.0.1:8935")
 	f.redeem.register(fs, 1, 250*time.Millisecond)
 	if err := parseFlags(fs, args); err != nil {
@@ -80,6 +88,42 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("--round-length must be positive")
 	}
 
+	if f.chainOnly && f.ethRPCAddr == "" {
+		return fmt.Errorf("--chain-only needs --eth-rpc-addr: the chain is only useful over JSON-RPC")
+	}
+
+	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength})
+	if err != nil {
+		return fmt.Errorf("dev chain: %w", err)
+	}
+	defer dc.Close()
+	mctx, stopMining := context.WithCancel(ctx)
+	defer stopMining()
+	go dc.Mine(mctx, f.blockTime)
+
+	keystorePath, passwordPath, err := writeDevKeystore(f.dataDir, dc.Redeemer().Key)
+	if err != nil {
+		return err
+	}
+	publish := func(ctx context.Context, grpcAddr string) error {
+		info, err := newDevInfo(ctx, dc, grpcAddr, &f)
+		if err != nil {
+			return err
+		}
+		info.RedeemerKeystore, info.RedeemerPasswordFile = keystorePath, passwordPath
+		if f.chainOnly {
+			info.DatabaseURL = ""
+		}
+		return publishDevInfo(log, stdout, f.infoFile, info)
+	}
+	if f.chainOnly {
+		if err := publish(ctx, ""); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	}
+
 	dbctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := store.EnsureDatabase(dbctx, f.databaseURL); err != nil {
@@ -94,31 +138,48 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer st.Close()
 
-	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength})
-	if err != nil {
-		return fmt.Errorf("dev chain: %w", err)
-	}
-	defer dc.Close()
-
-	mctx, stopMining := context.WithCancel(ctx)
-	defer stopMining()
-	go dc.Mine(mctx, f.blockTime)
-
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, func(addr string) error {
-			info, err := newDevInfo(gctx, dc, addr, &f)
-			if err != nil {
-				return err
-			}
-			return publishDevInfo(log, stdout, f.infoFile, info)
-		})
+		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st,
+			func(addr string) error { return publish(gctx, addr) })
 	})
 	g.Go(func() error {
 		return runRedeemer(gctx, log, &f.redeem, st, dc.Client(), dc.Protocol(), chain.NewHeaderHeadReader(dc.Client()),
 			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID())
 	})
 	return g.Wait()
+}
+
+// writeDevKeystore saves the dev redeemer key as `redeemer serve` wants it:
+// an encrypted keystore file and a password file. The password is fixed and
+// printed: this is a dev chain key, worthless anywhere else.
+func writeDevKeystore(dataDir string, key *ecdsa.PrivateKey) (keystorePath, passwordPath string, err error) {
+	const password = "redeemer-dev"
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", "", fmt.Errorf("data dir: %w", err)
+	}
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return "", "", err
+	}
+	blob, err := keystore.EncryptKey(&keystore.Key{Id: id, Address: crypto.PubkeyToAddress(key.PublicKey), PrivateKey: key},
+		password, keystore.LightScryptN, keystore.LightScryptP)
+	if err != nil {
+		return "", "", fmt.Errorf("encrypt dev key: %w", err)
+	}
+	keystorePath = filepath.Join(dataDir, "redeemer-dev-keystore.json")
+	passwordPath = filepath.Join(dataDir, "redeemer-dev-password.txt")
+	if err := os.WriteFile(keystorePath, blob, 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(passwordPath, []byte(password+"\n"), 0o600); err != nil {
+		return "", "", err
+	}
+	if keystorePath, err = filepath.Abs(keystorePath); err != nil {
+		return "", "", err
+	}
+	passwordPath, err = filepath.Abs(passwordPath)
+	return keystorePath, passwordPath, err
 }
 
 func newDevInfo(ctx context.Context, dc *devchain.Chain, grpcAddr string, f *devFlags) (*devInfo, error) {

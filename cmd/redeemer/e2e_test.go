@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/tls"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,7 +44,7 @@ func buildBinary(t *testing.T) string {
 }
 
 // startDev runs `redeemer dev` and waits for its info file.
-func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *bytes.Buffer) {
+func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *proc) {
 	t.Helper()
 	dir := t.TempDir()
 	infoPath := filepath.Join(dir, "info.json")
@@ -59,43 +57,31 @@ func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *bytes.
 		"--data-dir", filepath.Join(dir, "data"),
 		"--info-file", infoPath,
 	}, extra...)
-	cmd := exec.Command(bin, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("redeemer dev did not stop within 15s of SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("redeemer dev output:\n%s", logs.String())
-		}
-	})
+	p := startProc(t, "dev", bin, args...)
+	return waitInfo(t, p, infoPath), p
+}
 
-	deadline := time.After(90 * time.Second)
+// waitInfo waits for the info file p writes once it serves.
+func waitInfo(t *testing.T, p *proc, path string) *devInfo {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
 	for {
-		if blob, err := os.ReadFile(infoPath); err == nil {
+		if blob, err := os.ReadFile(path); err == nil {
 			var info devInfo
 			if err := json.Unmarshal(blob, &info); err != nil {
 				t.Fatalf("info file is not JSON: %v\n%s", err, blob)
 			}
-			return &info, &logs
+			return &info
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("redeemer dev exited before writing its info file: %v\n%s", err, logs.String())
-		case <-deadline:
-			t.Fatalf("no info file after 90s\n%s", logs.String())
-		case <-time.After(50 * time.Millisecond):
+		case <-p.exited:
+			t.Fatalf("%s exited before writing its info file: %v", p.name, p.err)
+		default:
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s wrote no info file within 90s", p.name)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

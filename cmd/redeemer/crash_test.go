@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/big"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"redeemer/chain"
+	"redeemer/store/storetest"
+)
+
+// lockedBuffer collects a process's output while tests read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// proc is a running redeemer process.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	logs   *lockedBuffer
+	exited chan struct{}
+	err    error
+}
+
+func startProc(t *testing.T, name, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: exec.Command(bin, args...), logs: &lockedBuffer{}, exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("--- %s output:\n%s", p.name, p.logs.String())
+		}
+	})
+	return p
+}
+
+func (p *proc) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// waitExit waits for the process to end on its own and reports whether
+// SIGKILL ended it.
+func (p *proc) waitExit(t *testing.T, within time.Duration) bool {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(within):
+		t.Fatalf("%s still running after %s", p.name, within)
+	}
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+func (p *proc) waitLog(t *testing.T, substr string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(p.logs.String(), substr) {
+		select {
+		case <-p.exited:
+			t.Fatalf("%s exited before logging %q: %v", p.name, substr, p.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not log %q within %s", p.name, substr, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// cluster is a dev chain in its own process plus the database that any
+// number of `redeemer serve` processes share, as in production.
+type cluster struct {
+	t    *testing.T
+	bin  string
+	dsn  string
+	info *devInfo
+	eth  *ethclient.Client
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	infoPath := filepath.Join(dir, "chain.json")
+	chainProc := startProc(t, "chain", bin, "dev", "--chain-only", "--eth-rpc-addr", "127.0.0.1:0", "--block-time", "100ms",
+		"--round-length", "200", "--data-dir", filepath.Join(dir, "chain"), "--info-file", infoPath)
+	info := waitInfo(t, chainProc, infoPath)
+	eth, err := ethclient.Dial(info.EthRPCURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eth.Close)
+	return &cluster{t: t, bin: bin, dsn: storetest.New(t), info: info, eth: eth}
+}
+
+// serve starts a replica; it returns the process and its gRPC address.
+func (c *cluster) serve(name string, extra ...string) (*proc, string) {
+	c.t.Helper()
+	addr := freeAddr(c.t)
+	args := append([]string{"serve",
+		"--database-url", c.dsn, "--migrate",
+		"--eth-url", c.info.EthRPCURL, "--controller", c.info.Controller, "--recipient", c.info.Recipient,
+		"--keystore", c.info.RedeemerKeystore, "--password-file", c.info.RedeemerPasswordFile,
+		"--grpc-addr", addr, "--data-dir", filepath.Join(c.t.TempDir(), "data"),
+		"--confirmations", "2", "--poll-interval", "100ms", "--leader-check", "300ms", "--reprice-after", "30",
+	}, extra...)
+	p := startProc(c.t, name, c.bin, args...)
+	p.waitLog(c.t, "gRPC server listening", 60*time.Second)
+	return p, addr
+}
+
+// orchestratorAt talks to the replica at grpcAddr.
+func (c *cluster) orchestratorAt(grpcAddr string) *orchestrator {
+	info := *c.info
+	info.GRPCAddr, info.GRPCTLS = grpcAddr, true
+	return newOrchestrator(c.t, &info, c.dsn)
+}
+
+// queueDueSoon queues n tickets that are due a few blocks from now and
+// returns the hashes of those accepted. When dying is given, a refusal
+// after that process ended (it was told to crash) ends the queueing early:
+// only tickets that got OK count as accepted.
+func (c *cluster) queueDueSoon(o *orchestrator, n int, dying ...*proc) []common.Hash {
+	c.t.Helper()
+	head, err := c.eth.BlockNumber(context.Background())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var hashes []common.Hash
+	for i := 0; i < n; i++ {
+		m, h := o.ticket(func(tk *chain.Ticket) { tk.ParamsExpirationBlock = new(big.Int).SetUint64(head + 3) })
+		if _, err := o.client.QueueTicket(context.Background(), m); err != nil {
+			if len(dying) > 0 {
+				select {
+				case <-dying[0].exited:
+					return hashes
+				case <-time.After(5 * time.Second):
+				}
+			}
+			c.t.Fatalf("QueueTicket: %v", err)
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes
+}
+
+// waitAllFinal waits until no ticket is queued or redeeming.
+func (c *cluster) waitAllFinal(o *orchestrator, within time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(within)
+	for o.rows("WHERE status IN ('queued', 'redeeming')") > 0 {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%d tickets still not final after %s", o.rows("WHERE status IN ('queued', 'redeeming')"), within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkInvariants proves, with SQL and chain reads, what a crash must never
+// break: every accepted ticket redeemed, each exactly once on chain, no
+// nonce gap, nothing left in limbo.
+func (c *cluster) checkInvariants(o *orchestrator, accepted []common.Hash) {
+	c.t.Helper()
+	ctx := context.Background()
+	// A call cut off by a crash may still have committed its ticket, so
+	// more may be stored than were acknowledged; every stored one must end
+	// redeemed all the same.
+	stored := o.rows("")
+	if stored < len(accepted) {
+		c.t.Fatalf("%d tickets stored, %d accepted", stored, len(accepted))
+	}
+	if n := o.rows("WHERE status = 'redeemed'"); n != stored {
+		var summary string
+		o.db.QueryRow(ctx, `SELECT string_agg(status || ': ' || coalesce(last_error, ''), '; ') FROM tickets WHERE status <> 'redeemed'`).Scan(&summary)
+		c.t.Fatalf("%d of %d tickets redeemed; others: %s", n, stored, summary)
+	}
+
+	// Each ticket hash has exactly one WinningTicketRedeemed log on chain.
+	broker := common.HexToAddress(c.info.TicketBroker)
+	logs, err := c.eth.FilterLogs(ctx, ethereum.FilterQuery{
+		Addresses: []common.Address{broker},
+		Topics:    [][]common.Hash{{crypto.Keccak256Hash([]byte("WinningTicketRedeemed(address,address,uint256,uint256,uint256,uint256,bytes)"))}},
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	seen := map[common.Hash]int{}
+	for _, l := range logs {
+		hashes, err := chain.RedeemedTicketHashes(broker, []*types.Log{&l})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for h := range hashes {
+			seen[h]++
+		}
+	}
+	for _, h := range accepted {
+		if seen[h] != 1 {
+			c.t.Errorf("ticket %s redeemed %d times on chain, want 1", h, seen[h])
+		}
+	}
+
+	// Nonces: contiguous from the first, and the chain's nonce is right
+	// after the last one the service assigned.
+	var count, lo, hi int64
+	if err := o.db.QueryRow(ctx, `SELECT count(*), min(nonce), max(nonce) FROM redemptions`).Scan(&count, &lo, &hi); err != nil {
+		c.t.Fatal(err)
+	}
+	if count != hi-lo+1 {
+		c.t.Errorf("nonce gap: %d redemptions over nonces %d..%d", count, lo, hi)
+	}
+	chainNonce, err := c.eth.NonceAt(ctx, common.HexToAddress(c.info.RedeemerAccount), nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if int64(chainNonce) != hi+1 {
+		c.t.Errorf("redeemer account nonce on chain %d, want %d (last assigned + 1)", chainNonce, hi+1)
+	}
+	var limbo string
+	if err := o.db.QueryRow(ctx, `SELECT coalesce(sum(amount), 0)::text FROM sender_limbo`).Scan(&limbo); err != nil {
+		c.t.Fatal(err)
+	}
+	if limbo != "0" {
+		c.t.Errorf("in limbo after everything settled: %s wei, want 0", limbo)
+	}
+}
+
+// TestCrashRecovery kills `redeemer serve` with SIGKILL right after a claim
+// commits (before broadcast), right after a broadcast (before the receipt),
+// and right after a transaction is seen mined (before its tickets settle),
+// restarting it each time with tickets still flowing.
+func TestCrashRecovery(t *testing.T) {
+	c := newCluster(t)
+	var accepted []common.Hash
+	var o *orchestrator
+	for i, point := range []string{"after-claim-commit", "after-broadcast", "after-mined"} {
+		p, addr := c.serve(fmt.Sprintf("serve-%d", i), "--test-crash-at", point)
+		o = c.orchestratorAt(addr)
+		accepted = append(accepted, c.queueDueSoon(o, 3, p)...)
+		if !p.waitExit(t, 60*time.Second) {
+			t.Fatalf("serve did not die by SIGKILL at %s: %v", point, p.err)
+		}
+		if !strings.Contains(p.logs.String(), "crash point reached") || !strings.Contains(p.logs.String(), point) {
+			t.Fatalf("serve died, but not at crash point %s", point)
+		}
+	}
+	_, addr := c.serve("serve-final")
+	o = c.orchestratorAt(addr)
+	accepted = append(accepted, c.queueDueSoon(o, 2)...)
+	c.waitAllFinal(o, 90*time.Second)
+	c.checkInvariants(o, accepted)
+}
+
+// TestReplicasOneLeader runs two replicas on one database: both take
+// tickets, only the leader broadcasts, and killing it hands the work to the
+// other.
+func TestReplicasOneLeader(t *testing.T) {
+	c := newCluster(t)
+	a, addrA := c.serve("replica-a")
+	a.waitLog(t, "became leader", 30*time.Second)
+	b, addrB := c.serve("replica-b")
+	oa, ob := c.orchestratorAt(addrA), c.orchestratorAt(addrB)
+
+	accepted := append(c.queueDueSoon(oa, 2), c.queueDueSoon(ob, 2)...)
+	c.waitAllFinal(oa, 60*time.Second)
+	if strings.Contains(b.logs.String(), "became leader") || strings.Contains(b.logs.String(), "transaction broadcast") {
+		t.Fatal("the follower led or broadcast while the leader was alive")
+	}
+	if !strings.Contains(a.logs.String(), "transaction broadcast") {
+		t.Fatal("the leader broadcast nothing")
+	}
+
+	a.kill()
+	b.waitLog(t, "became leader", 30*time.Second)
+	accepted = append(accepted, c.queueDueSoon(ob, 3)...)
+	c.waitAllFinal(ob, 60*time.Second)
+	c.checkInvariants(ob, accepted)
+}
