@@ -571,6 +571,9 @@ func TestPollerRetriesStoreErrors(t *testing.T) {
 	run := e.start(e.reader, fs, fastOptions(t), nil)
 	start := e.head(-1)
 	run.expectHeads(t, []chain.Head{start})
+	// Arm the fault only once start is recorded, or start's own write
+	// would take it.
+	run.recorded(t, start)
 
 	fs.mu.Lock()
 	fs.fail = 2
