@@ -106,19 +106,9 @@ func (s *Store) withTx(ctx context.Context, fn func(pgx.Tx) error) error {
 func (s *Store) ClaimTickets(ctx context.Context, c Claim) (*Claimed, error) {
 	var out *Claimed
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+ticketColumns+` FROM tickets
+		tickets, err := queryTickets(ctx, tx, `SELECT `+ticketColumns+` FROM tickets
 			WHERE id = ANY($1) AND status = 'queued'
 			ORDER BY id FOR UPDATE SKIP LOCKED`, c.TicketIDs)
-		if err != nil {
-			return err
-		}
-		tickets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
-			t, err := scanTicket(r)
-			if err != nil {
-				return Ticket{}, err
-			}
-			return *t, nil
-		})
 		if err != nil {
 			return err
 		}
@@ -296,41 +286,21 @@ func (s *Store) SenderLimbo(ctx context.Context, sender [20]byte) (*big.Int, err
 // DueTickets returns queued tickets whose params expiration block is at or
 // below l1Block and whose retry time (if any) has come, oldest due first.
 func (s *Store) DueTickets(ctx context.Context, l1Block uint64, limit int) ([]Ticket, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets
+	out, err := queryTickets(ctx, s.pool, `SELECT `+ticketColumns+` FROM tickets
 		WHERE status = 'queued' AND params_expiration_block <= $1
 		  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
 		ORDER BY params_expiration_block, id LIMIT $2`, int64(l1Block), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due tickets: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
-		t, err := scanTicket(r)
-		if err != nil {
-			return Ticket{}, err
-		}
-		return *t, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: due tickets: %w", err)
-	}
 	return out, nil
 }
 
-// QueuedTicketsBefore returns queued tickets created before round (whatever
+// QueuedTicketsCreatedBefore returns queued tickets created before round (whatever
 // their due block), for the expiry sweep.
 func (s *Store) QueuedTicketsCreatedBefore(ctx context.Context, round int64, limit int) ([]Ticket, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets
+	out, err := queryTickets(ctx, s.pool, `SELECT `+ticketColumns+` FROM tickets
 		WHERE status = 'queued' AND creation_round < $1 ORDER BY id LIMIT $2`, round, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: queued tickets before round %d: %w", round, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
-		t, err := scanTicket(r)
-		if err != nil {
-			return Ticket{}, err
-		}
-		return *t, nil
-	})
 	if err != nil {
 		return nil, fmt.Errorf("store: queued tickets before round %d: %w", round, err)
 	}
@@ -446,17 +416,7 @@ func (s *Store) OpenRedemptions(ctx context.Context) ([]Redemption, error) {
 
 // RedemptionTickets returns the tickets a redemption carries.
 func (s *Store) RedemptionTickets(ctx context.Context, redemptionID int64) ([]Ticket, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE redemption_id = $1 ORDER BY id`, redemptionID)
-	if err != nil {
-		return nil, fmt.Errorf("store: tickets of redemption %d: %w", redemptionID, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
-		t, err := scanTicket(r)
-		if err != nil {
-			return Ticket{}, err
-		}
-		return *t, nil
-	})
+	out, err := queryTickets(ctx, s.pool, `SELECT `+ticketColumns+` FROM tickets WHERE redemption_id = $1 ORDER BY id`, redemptionID)
 	if err != nil {
 		return nil, fmt.Errorf("store: tickets of redemption %d: %w", redemptionID, err)
 	}
@@ -647,4 +607,24 @@ func orZero(v *big.Int) *big.Int {
 		return new(big.Int)
 	}
 	return v
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// queryTickets runs a query selecting ticketColumns.
+func queryTickets(ctx context.Context, q querier, sql string, args ...any) ([]Ticket, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ticket, error) {
+		t, err := scanTicket(r)
+		if err != nil {
+			return Ticket{}, err
+		}
+		return *t, nil
+	})
 }
