@@ -3,6 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 20s
 BIN      ?= bin/redeemer
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 # Tests need a real PostgreSQL. When TEST_DATABASE_URL is not set and the
 # local server answers (as on the dev and CI machines), use it; otherwise the
@@ -17,8 +18,9 @@ endif
 
 all: lint test
 
+## build: bin/redeemer with its version (`bin/redeemer version`)
 build:
-	$(GO) build -o $(BIN) ./cmd/redeemer
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/redeemer
 
 ## run: the service in dev mode on an embedded simulated chain (writes redeemer-dev.json)
 run:
