@@ -55,7 +55,7 @@ func (w *Worker) claim(ctx context.Context, head chain.Head) error {
 		// As go-livepeer does: an inactive recipient's tickets would revert.
 		// They wait; the expiry sweep ends them if this outlasts validity.
 		for _, t := range due {
-			if err := w.postpone(ctx, &t, "recipient is not an active transcoder", false); err != nil {
+			if err := w.postpone(ctx, &t, "recipient is not an active transcoder", ReasonRecipientInactive, false); err != nil {
 				return err
 			}
 		}
@@ -103,8 +103,12 @@ func (w *Worker) check(ctx context.Context, t *store.Ticket, price *big.Int, fun
 		return false, err
 	}
 	if used {
-		return false, w.store.EndQueuedTicket(ctx, t.ID, store.StatusFailed,
-			"already used on chain by another transaction before this service redeemed it")
+		if err := w.store.EndQueuedTicket(ctx, t.ID, store.StatusFailed,
+			"already used on chain by another transaction before this service redeemed it"); err != nil {
+			return false, err
+		}
+		w.cfg.Metrics.failed(ReasonUsedElsewhere)
+		return false, nil
 	}
 
 	data, err := chain.RedeemCalldata([]chain.SignedTicket{signedTicket(t)})
@@ -123,15 +127,19 @@ func (w *Worker) check(ctx context.Context, t *store.Ticket, price *big.Int, fun
 		}
 		msg := "redemption would revert: " + reason
 		if t.Attempts+1 >= w.cfg.MaxAttempts {
-			return false, w.store.EndQueuedTicket(ctx, t.ID, store.StatusFailed,
-				fmt.Sprintf("%s (after %d attempts)", msg, t.Attempts+1))
+			if err := w.store.EndQueuedTicket(ctx, t.ID, store.StatusFailed,
+				fmt.Sprintf("%s (after %d attempts)", msg, t.Attempts+1)); err != nil {
+				return false, err
+			}
+			w.cfg.Metrics.failed(ReasonReverts)
+			return false, nil
 		}
-		return false, w.postpone(ctx, t, msg, true)
+		return false, w.postpone(ctx, t, msg, ReasonReverts, true)
 	}
 	cost := new(big.Int).Mul(new(big.Int).SetUint64(gas), price)
 	if t.FaceValue.Cmp(cost) <= 0 {
 		return false, w.postpone(ctx, t, fmt.Sprintf("uneconomic: face value %s wei <= expected gas cost %s wei (%d gas at %s wei)",
-			t.FaceValue, cost, gas, price), false)
+			t.FaceValue, cost, gas, price), ReasonUneconomic, false)
 	}
 
 	sender := common.Address(t.Sender)
@@ -143,7 +151,8 @@ func (w *Worker) check(ctx context.Context, t *store.Ticket, price *big.Int, fun
 		funds[sender] = left
 	}
 	if left.Cmp(t.FaceValue) < 0 {
-		return false, w.postpone(ctx, t, fmt.Sprintf("sender cannot cover the face value: %s wei available after tickets in flight", left), false)
+		return false, w.postpone(ctx, t, fmt.Sprintf("sender cannot cover the face value: %s wei available after tickets in flight", left),
+			ReasonSenderFunds, false)
 	}
 	left.Sub(left, t.FaceValue)
 	return true, nil
@@ -170,14 +179,20 @@ func (w *Worker) available(ctx context.Context, sender common.Address) (*big.Int
 	return v.Sub(v, limbo), nil
 }
 
-func (w *Worker) postpone(ctx context.Context, t *store.Ticket, reason string, countAttempt bool) error {
+// postpone keeps a due ticket queued until a backoff passes; class is the
+// reason's metrics label.
+func (w *Worker) postpone(ctx context.Context, t *store.Ticket, reason, class string, countAttempt bool) error {
 	attempts := t.Attempts
 	if countAttempt {
 		attempts++
 	}
 	retry := w.cfg.Now().Add(w.backoff(max(attempts, 1)))
 	w.log.Info("ticket postponed", "ticket_hash", common.Hash(t.TicketHash).Hex(), "reason", reason, "retry_at", retry)
-	return w.store.PostponeTicket(ctx, t.ID, retry, reason, countAttempt)
+	if err := w.store.PostponeTicket(ctx, t.ID, retry, reason, countAttempt); err != nil {
+		return err
+	}
+	w.cfg.Metrics.postponed(class)
+	return nil
 }
 
 // submit claims the candidates into one transaction and broadcasts it.
@@ -230,6 +245,7 @@ func (w *Worker) submit(ctx context.Context, head chain.Head, good []candidate, 
 	if err != nil || claimed == nil {
 		return err
 	}
+	w.cfg.Metrics.attempt(false)
 	w.log.Info("tickets claimed", "redemption", claimed.RedemptionID, "nonce", claimed.Nonce,
 		"tickets", len(claimed.Tickets), "tx_hash", common.Hash(claimed.Tx.TxHash).Hex(), "gas_limit", gasLimit)
 	w.crashPoint("after-claim-commit")

@@ -72,6 +72,8 @@ type Config struct {
 	// CallTimeout bounds each node call [10s].
 	CallTimeout time.Duration
 	Logger      *slog.Logger
+	// Metrics receives the worker's counters; nil records none.
+	Metrics *Metrics
 	// Now is the clock; tests may set it [time.Now].
 	Now func() time.Time
 	// CrashAt names a point at which the process kills itself with SIGKILL:
@@ -192,6 +194,7 @@ func (w *Worker) HandleHead(ctx context.Context, ev chain.HeadEvent) error {
 			return err
 		}
 		w.log.Warn("reorg", "fork_block", lowest, "removed_heads", len(ev.Removed), "redemptions_unmined", n)
+		w.cfg.Metrics.reorg()
 	}
 	if err := w.track(ctx, ev.Head); err != nil {
 		return fmt.Errorf("track redemptions: %w", err)
@@ -228,6 +231,7 @@ func (w *Worker) broadcast(ctx context.Context, a *store.Attempt) {
 	sendErr := w.backend.SendTransaction(cctx, tx)
 	cancel()
 	outcome := chain.ClassifySendError(sendErr)
+	w.cfg.Metrics.broadcast(outcome)
 	msg := ""
 	switch outcome {
 	case chain.SendOK, chain.SendAlreadyKnown:
@@ -348,26 +352,34 @@ func (w *Worker) settleMined(ctx context.Context, head chain.Head, r *store.Rede
 	}
 	st := store.Settlement{RedemptionID: r.ID, Status: store.RedemptionConfirmed, FinalBlock: head.Number}
 	var paid int
+	value := new(big.Int)
+	var unpaid []unpaidTicket
 	for _, t := range tickets {
 		if t.Status != store.StatusRedeeming || t.RedemptionID != r.ID {
 			continue
 		}
 		if redeemed[t.TicketHash] {
 			paid++
+			value.Add(value, t.FaceValue)
 			st.Tickets = append(st.Tickets, store.TicketOutcome{TicketID: t.ID, Status: store.StatusRedeemed,
 				Reason: "redeemed by transaction " + rcpt.TxHash.Hex()})
 			continue
 		}
-		o, err := w.unpaidOutcome(ctx, &t, why)
+		o, class, err := w.unpaidOutcome(ctx, &t, why)
 		if err != nil {
 			return err
 		}
 		st.Tickets = append(st.Tickets, o)
+		unpaid = append(unpaid, unpaidTicket{o.Status, class})
 	}
 	st.Outcome = fmt.Sprintf("mined in block %d (status %d): %d of %d tickets redeemed",
 		rcpt.BlockNumber, rcpt.Status, paid, len(st.Tickets))
 	if err := w.store.Settle(ctx, st); err != nil {
 		return err
+	}
+	w.cfg.Metrics.settled(store.RedemptionConfirmed, paid, value, rcpt.GasUsed, orZero(rcpt.EffectiveGasPrice))
+	for _, u := range unpaid {
+		w.cfg.Metrics.unpaid(u.status, u.class)
 	}
 	w.log.Info("redemption final", "redemption", r.ID, "tx_hash", rcpt.TxHash.Hex(), "redeemed", paid, "tickets", len(st.Tickets))
 	return nil
@@ -382,38 +394,54 @@ func (w *Worker) settleDropped(ctx context.Context, head chain.Head, r *store.Re
 	}
 	st := store.Settlement{RedemptionID: r.ID, Status: store.RedemptionDropped, FinalBlock: head.Number,
 		Outcome: fmt.Sprintf("nonce %d was used by another transaction", r.Nonce)}
+	var unpaid []unpaidTicket
 	for _, t := range tickets {
 		if t.Status != store.StatusRedeeming || t.RedemptionID != r.ID {
 			continue
 		}
-		o, err := w.unpaidOutcome(ctx, &t, st.Outcome)
+		o, class, err := w.unpaidOutcome(ctx, &t, st.Outcome)
 		if err != nil {
 			return err
 		}
 		st.Tickets = append(st.Tickets, o)
+		unpaid = append(unpaid, unpaidTicket{o.Status, class})
 	}
 	w.log.Warn("redemption dropped", "redemption", r.ID, "nonce", r.Nonce)
-	return w.store.Settle(ctx, st)
+	if err := w.store.Settle(ctx, st); err != nil {
+		return err
+	}
+	// The nonce's gas was paid by whichever transaction took it, not this
+	// redemption.
+	w.cfg.Metrics.settled(store.RedemptionDropped, 0, nil, 0, nil)
+	for _, u := range unpaid {
+		w.cfg.Metrics.unpaid(u.status, u.class)
+	}
+	return nil
 }
 
-// unpaidOutcome decides what happens to a ticket a transaction did not pay.
-func (w *Worker) unpaidOutcome(ctx context.Context, t *store.Ticket, why string) (store.TicketOutcome, error) {
+// unpaidTicket is the outcome of a ticket a final redemption did not pay, for
+// the metrics recorded once the settlement commits.
+type unpaidTicket struct{ status, class string }
+
+// unpaidOutcome decides what happens to a ticket a transaction did not pay,
+// and names the reason class for metrics.
+func (w *Worker) unpaidOutcome(ctx context.Context, t *store.Ticket, why string) (store.TicketOutcome, string, error) {
 	cctx, cancel := w.callCtx(ctx)
 	used, err := w.proto.IsTicketUsed(cctx, t.TicketHash)
 	cancel()
 	if err != nil {
-		return store.TicketOutcome{}, err
+		return store.TicketOutcome{}, "", err
 	}
 	switch {
 	case used:
 		return store.TicketOutcome{TicketID: t.ID, Status: store.StatusFailed,
-			Reason: why + "; the ticket was used on chain by another transaction"}, nil
+			Reason: why + "; the ticket was used on chain by another transaction"}, ReasonUsedElsewhere, nil
 	case t.Attempts >= w.cfg.MaxAttempts:
 		return store.TicketOutcome{TicketID: t.ID, Status: store.StatusFailed,
-			Reason: fmt.Sprintf("%s; giving up after %d attempts", why, t.Attempts)}, nil
+			Reason: fmt.Sprintf("%s; giving up after %d attempts", why, t.Attempts)}, ReasonMaxAttempts, nil
 	default:
 		return store.TicketOutcome{TicketID: t.ID, Status: store.StatusQueued, Reason: why,
-			RetryAt: w.cfg.Now().Add(w.backoff(t.Attempts))}, nil
+			RetryAt: w.cfg.Now().Add(w.backoff(t.Attempts))}, ReasonNotRedeemed, nil
 	}
 }
 
@@ -455,6 +483,7 @@ func (w *Worker) reprice(ctx context.Context, head chain.Head, r *store.Redempti
 	if err != nil {
 		return err
 	}
+	w.cfg.Metrics.attempt(true)
 	w.log.Info("transaction re-priced", "redemption", r.ID, "nonce", r.Nonce, "tx_hash", tx.Hash().Hex(),
 		"fee_cap", newCap, "tip", newTip)
 	w.broadcast(ctx, &store.Attempt{AttemptTx: a, ID: id, RedemptionID: r.ID, CreatedBlock: head.Number})
@@ -481,6 +510,7 @@ func (w *Worker) expire(ctx context.Context) error {
 			if err := w.store.EndQueuedTicket(ctx, t.ID, store.StatusExpired, reason); err != nil {
 				return err
 			}
+			w.cfg.Metrics.expired(ReasonValidityPeriod)
 			w.log.Warn("ticket expired unredeemed", "ticket_hash", common.Hash(t.TicketHash).Hex(),
 				"sender", common.Address(t.Sender).Hex(), "face_value", t.FaceValue.String())
 		}

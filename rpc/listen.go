@@ -14,11 +14,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 
 	"redeemer/rpc/pb"
 )
@@ -39,8 +42,9 @@ type TLSConfig struct {
 }
 
 // NewGRPCServer builds a gRPC server for addr with the TicketRedeemer service
-// registered, message size limits and keepalive enforcement.
-func NewGRPCServer(addr string, tc TLSConfig, svc *Server) (*grpc.Server, error) {
+// registered, message size limits and keepalive enforcement. extra options
+// (interceptors, for metrics) are applied after these.
+func NewGRPCServer(addr string, tc TLSConfig, svc *Server, extra ...grpc.ServerOption) (*grpc.Server, error) {
 	svc.codec = newMalformedCodec()
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
@@ -61,9 +65,55 @@ func NewGRPCServer(addr string, tc TLSConfig, svc *Server) (*grpc.Server, error)
 			MinVersion:   tls.VersionTLS12,
 		})))
 	}
-	srv := grpc.NewServer(opts...)
+	srv := grpc.NewServer(append(opts, extra...)...)
 	pb.RegisterTicketRedeemerServer(srv, svc)
 	return srv, nil
+}
+
+// The messages RejectedRule reads: the reject in server.go answers a broken
+// rule as "invalid ticket: " + RuleError ("rule: why"), and the codec
+// answers bytes that do not decode with malformedPrefix.
+const (
+	rejectedPrefix  = "invalid ticket: "
+	malformedPrefix = "request is not a valid protobuf message"
+)
+
+// RejectedRule names the intake rule that a QueueTicket error reports, for
+// metrics: the RuleError's Rule, "recipient" for a foreign recipient,
+// "malformed" for bytes that are no protobuf message and "other" for an
+// InvalidArgument that names no rule. ok is false for errors that are not
+// the ticket's fault (Unavailable, Internal, a cancelled call).
+func RejectedRule(err error) (rule string, ok bool) {
+	st, isStatus := status.FromError(err)
+	if err == nil || !isStatus {
+		return "", false
+	}
+	switch st.Code() {
+	case codes.PermissionDenied:
+		return "recipient", true
+	case codes.InvalidArgument:
+	default:
+		return "", false
+	}
+	msg := st.Message()
+	if strings.HasPrefix(msg, malformedPrefix) {
+		return "malformed", true
+	}
+	rest, found := strings.CutPrefix(msg, rejectedPrefix)
+	if !found {
+		return "other", true
+	}
+	rule, _, found = strings.Cut(rest, ":")
+	// A rule is a short field-like name; anything else would let a message
+	// change mint new label values.
+	if !found || len(rule) == 0 || len(rule) > 40 || strings.IndexFunc(rule, notRuleChar) >= 0 {
+		return "other", true
+	}
+	return rule, true
+}
+
+func notRuleChar(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '.')
 }
 
 func isLoopback(addr string) bool {

@@ -138,14 +138,20 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer st.Close()
 
+	heads := chain.NewHeaderHeadReader(dc.Client())
+	o, err := newOps(log, st, heads, &f.serviceFlags)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st,
+		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, o,
 			func(addr string) error { return publish(gctx, addr) })
 	})
 	g.Go(func() error {
-		return runRedeemer(gctx, log, &f.redeem, st, dc.Client(), dc.Protocol(), chain.NewHeaderHeadReader(dc.Client()),
-			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID())
+		return runRedeemer(gctx, log, &f.redeem, st, dc.Client(), dc.Protocol(), heads,
+			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID(), o)
 	})
 	return g.Wait()
 }

@@ -50,9 +50,10 @@ func (f *redeemFlags) maxFeeCap() (*big.Int, error) {
 }
 
 // runRedeemer takes part in leader election until ctx ends; while leading it
-// recovers in-flight redemptions, then follows the chain head by head.
+// recovers in-flight redemptions, then follows the chain head by head. o
+// (nil: none) gets the worker's metrics and the leader's state.
 func runRedeemer(ctx context.Context, log *slog.Logger, f *redeemFlags, st *store.Store, backend queue.Backend,
-	proto *chain.Protocol, heads chain.HeadReader, recipient common.Address, key *ecdsa.PrivateKey, chainID *big.Int) error {
+	proto *chain.Protocol, heads chain.HeadReader, recipient common.Address, key *ecdsa.PrivateKey, chainID *big.Int, o *ops) error {
 	feeCap, err := f.maxFeeCap()
 	if err != nil {
 		return err
@@ -69,16 +70,19 @@ func runRedeemer(ctx context.Context, log *slog.Logger, f *redeemFlags, st *stor
 		MaxAttempts:   f.maxAttempts,
 		Logger:        log.With("component", "queue"),
 		CrashAt:       f.crashAt,
+		Metrics:       o.queueMetrics(),
 	}, st, backend, proto)
 	if err != nil {
 		return err
 	}
 	log.Info("redemption account", "address", signer.Address().Hex())
-	return queue.RunAsLeader(ctx, st, log, f.leaderCheck, func(bool) {}, func(ctx context.Context) error {
+	return queue.RunAsLeader(ctx, st, log, f.leaderCheck, o.setLeader, func(ctx context.Context) error {
 		if err := w.Recover(ctx); err != nil {
 			return fmt.Errorf("recover: %w", err)
 		}
 		poller := chain.NewPoller(heads, st, chain.PollerOptions{Interval: f.pollInterval, Logger: log})
+		o.setPoller(poller)
+		defer o.setPoller(nil)
 		return poller.Run(ctx, w.HandleHead)
 	})
 }

@@ -97,13 +97,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("ethereum node chain id: %w", err)
 	}
 
+	heads := chain.NewRPCHeadReader(client.Client())
+	o, err := newOps(log, st, heads, &f.serviceFlags)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, func(string) error { return nil })
+		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, o, func(string) error { return nil })
 	})
 	g.Go(func() error {
-		return runRedeemer(gctx, log, &f.redeem, st, client, protocol, chain.NewRPCHeadReader(client.Client()),
-			recipient, key, chainID)
+		return runRedeemer(gctx, log, &f.redeem, st, client, protocol, heads, recipient, key, chainID, o)
 	})
 	return g.Wait()
 }
@@ -136,6 +141,9 @@ func (f *serveFlags) validate() (recipient, controller common.Address, err error
 		if recipient, err = parseAddress(f.recipient); err != nil {
 			errs = append(errs, fmt.Errorf("--recipient: %w", err))
 		}
+	}
+	if err := f.ops.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return recipient, controller, errors.Join(errs...)
 }

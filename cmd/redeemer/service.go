@@ -25,6 +25,7 @@ type serviceFlags struct {
 	ethTimeout    time.Duration
 	dbTimeout     time.Duration
 	shutdownGrace time.Duration
+	ops           opsFlags
 	logFlags
 }
 
@@ -37,13 +38,15 @@ func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
 	fs.DurationVar(&f.ethTimeout, "eth-timeout", 5*time.Second, "timeout of one Ethereum node call (each is tried 3 times)")
 	fs.DurationVar(&f.dbTimeout, "db-timeout", 5*time.Second, "timeout of one database write (each is tried 3 times)")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a stop waits for in-flight calls before closing them")
+	f.ops.register(fs)
 	f.logFlags.register(fs)
 }
 
 // serveGRPC runs the TicketRedeemer server until ctx ends, then drains it.
-// ready is called with the bound address once clients can connect.
+// ready is called with the bound address once clients can connect. o adds
+// metrics, health and reflection; nil leaves them out.
 func serveGRPC(ctx context.Context, log *slog.Logger, f *serviceFlags, recipient common.Address,
-	chainState rpc.ChainState, st *store.Store, ready func(addr string) error) error {
+	chainState rpc.ChainState, st *store.Store, o *ops, ready func(addr string) error) error {
 	svc, err := rpc.NewServer(rpc.Config{
 		Recipient:    recipient,
 		Chain:        chainState,
@@ -57,10 +60,11 @@ func serveGRPC(ctx context.Context, log *slog.Logger, f *serviceFlags, recipient
 	}
 	srv, err := rpc.NewGRPCServer(f.grpcAddr, rpc.TLSConfig{
 		CertFile: f.tlsCert, KeyFile: f.tlsKey, DataDir: f.dataDir, Plaintext: f.plaintext,
-	}, svc)
+	}, svc, o.grpcOptions()...)
 	if err != nil {
 		return err
 	}
+	o.registerGRPC(srv)
 	lis, err := net.Listen("tcp", f.grpcAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.grpcAddr, err)
@@ -80,6 +84,7 @@ func serveGRPC(ctx context.Context, log *slog.Logger, f *serviceFlags, recipient
 	case <-ctx.Done():
 	}
 	log.Info("stopping: draining gRPC calls", "grace", f.shutdownGrace)
+	o.stopServing()
 	done := make(chan struct{})
 	go func() { srv.GracefulStop(); close(done) }()
 	select {

@@ -1,0 +1,580 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"redeemer/chain"
+	"redeemer/queue"
+	"redeemer/rpc"
+	"redeemer/rpc/pb"
+	"redeemer/store"
+)
+
+// opsFlags configure the operations endpoints of `serve` and `dev`.
+type opsFlags struct {
+	metricsAddr string
+	maxHeadLag  time.Duration
+}
+
+func (f *opsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "127.0.0.1:9102",
+		"address of the HTTP server for /metrics, /healthz and /readyz (empty: none; port 0 picks a free one)")
+	fs.DurationVar(&f.maxHeadLag, "max-head-lag", 2*time.Minute,
+		"the leader reports not ready while the chain head it has processed is this far behind the node's, by block time (0: no limit)")
+}
+
+func (f *opsFlags) validate() error {
+	if f.metricsAddr == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(f.metricsAddr); err != nil {
+		return fmt.Errorf("--metrics-addr %q: %w", f.metricsAddr, err)
+	}
+	return nil
+}
+
+// Timing of the operations side. Kept out of the flags: nothing an operator
+// tunes, and the probes' own periods govern how fast a change is seen.
+const (
+	// readyInterval is how often readiness is re-evaluated for the gRPC
+	// health service (HTTP /readyz evaluates on every request).
+	readyInterval = 5 * time.Second
+	// opsListenRetry is the wait before binding the HTTP address again. The
+	// endpoints are not worth stopping ticket intake for: a taken port (an
+	// old process still draining, a second replica on one host) is logged
+	// and retried instead.
+	opsListenRetry = 10 * time.Second
+)
+
+// ops is the operations side of a running service: the Prometheus registry
+// and every collector in it, readiness as /readyz and the gRPC health
+// service report it, and the leader state both need.
+type ops struct {
+	log        *slog.Logger
+	st         *store.Store
+	heads      chain.HeadReader
+	dbTimeout  time.Duration
+	ethTimeout time.Duration
+	maxHeadLag time.Duration
+	// interval is readyInterval; tests shorten it.
+	interval time.Duration
+
+	reg    *prometheus.Registry
+	grpc   *grpcprom.ServerMetrics
+	queue  *queue.Metrics
+	intake intakeMetrics
+	health *health.Server
+
+	mu        sync.Mutex
+	leader    bool
+	poller    *chain.Poller // the leader's, while it follows the chain
+	lastReady *bool         // for logging changes only
+}
+
+// intakeMetrics count QueueTicket calls by result. gRPC's own counters say
+// which code a call got; these say which rule a rejected ticket broke.
+type intakeMetrics struct {
+	received prometheus.Counter
+	accepted prometheus.Counter
+	rejected *prometheus.CounterVec // rule
+}
+
+// newOps builds the registry with the Go runtime, process, gRPC, intake,
+// worker and database collectors. heads is read for the node's head.
+func newOps(log *slog.Logger, st *store.Store, heads chain.HeadReader, f *serviceFlags) (*ops, error) {
+	if err := f.ops.validate(); err != nil {
+		return nil, err
+	}
+	o := &ops{
+		log: log.With("component", "ops"), st: st, heads: heads,
+		dbTimeout: f.dbTimeout, ethTimeout: f.ethTimeout, maxHeadLag: f.ops.maxHeadLag, interval: readyInterval,
+		reg:    prometheus.NewRegistry(),
+		grpc:   grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram()),
+		health: health.NewServer(),
+		intake: intakeMetrics{
+			received: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "redeemer", Name: "tickets_received_total",
+				Help: "QueueTicket calls that reached the service."}),
+			accepted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "redeemer", Name: "tickets_accepted_total",
+				Help: "QueueTicket calls answered OK: the ticket is committed (a repeat of a stored ticket counts again)."}),
+			rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "redeemer", Name: "tickets_rejected_total",
+				Help: "Tickets refused as invalid (InvalidArgument or PermissionDenied), by the rule they break."}, []string{"rule"}),
+		},
+	}
+	// Until the first readiness check passes, load balancers must not send
+	// work here.
+	o.setServing(false)
+	var err error
+	if o.queue, err = queue.NewMetrics(o.reg); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		o.grpc, o.intake.received, o.intake.accepted, o.intake.rejected,
+		newOpsCollector(o),
+	} {
+		if err := o.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return o, nil
+}
+
+// grpcOptions are the interceptors NewGRPCServer takes for metrics.
+func (o *ops) grpcOptions() []grpc.ServerOption {
+	if o == nil {
+		return nil
+	}
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(o.grpc.UnaryServerInterceptor(), o.intakeInterceptor),
+		grpc.ChainStreamInterceptor(o.grpc.StreamServerInterceptor()),
+	}
+}
+
+// registerGRPC adds the health and reflection services to srv, so load
+// balancers and grpcurl work, and starts every method's series at zero.
+func (o *ops) registerGRPC(srv *grpc.Server) {
+	if o == nil {
+		return
+	}
+	healthpb.RegisterHealthServer(srv, o.health)
+	reflection.Register(srv)
+	o.grpc.InitializeMetrics(srv)
+}
+
+// stopServing tells gRPC health clients to go elsewhere, for good: the
+// server is draining.
+func (o *ops) stopServing() {
+	if o != nil {
+		o.health.Shutdown()
+	}
+}
+
+func (o *ops) intakeInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	if info.FullMethod != pb.TicketRedeemer_QueueTicket_FullMethodName {
+		return resp, err
+	}
+	o.intake.received.Inc()
+	if err == nil {
+		o.intake.accepted.Inc()
+	} else if rule, ok := rpc.RejectedRule(err); ok {
+		o.intake.rejected.WithLabelValues(rule).Inc()
+	}
+	return resp, err
+}
+
+// queueMetrics are the worker's collectors (nil without ops: none).
+func (o *ops) queueMetrics() *queue.Metrics {
+	if o == nil {
+		return nil
+	}
+	return o.queue
+}
+
+// setLeader is RunAsLeader's onChange.
+func (o *ops) setLeader(leader bool) {
+	if o == nil {
+		return
+	}
+	o.queue.SetLeader(leader)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.leader = leader
+	if !leader {
+		o.poller = nil
+	}
+}
+
+// setPoller makes the leader's poller (nil once it stops) the source of the
+// processed head.
+func (o *ops) setPoller(p *chain.Poller) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.poller = p
+}
+
+func (o *ops) leaderState() (bool, *chain.Poller) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.leader, o.poller
+}
+
+func (o *ops) setServing(ok bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ok {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	// "" is the whole server, as clients that name no service ask.
+	o.health.SetServingStatus("", st)
+	o.health.SetServingStatus(pb.TicketRedeemer_ServiceDesc.ServiceName, st)
+}
+
+// run serves the HTTP endpoints on addr (none when empty) and keeps the
+// gRPC health status current, until ctx ends. onListen, if set, gets the
+// bound address.
+func (o *ops) run(ctx context.Context, addr string, onListen func(addr string)) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// Cancelled first on the way out, so the watcher ends even when the
+	// HTTP server fails on its own.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { o.watchReadiness(ctx) })
+	if addr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	lis, err := o.listen(ctx, addr)
+	if lis == nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           o.handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		// A scrape or readiness check waits at most for its timeouts.
+		WriteTimeout: 2*max(o.dbTimeout, o.ethTimeout) + 5*time.Second,
+		ErrorLog:     slog.NewLogLogger(o.log.Handler(), slog.LevelWarn),
+	}
+	o.log.Info("metrics and health endpoints listening", "addr", lis.Addr().String())
+	if onListen != nil {
+		onListen(lis.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("metrics server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	return nil
+}
+
+// listen binds addr, retrying while it is taken; it returns nil once ctx
+// ends first.
+func (o *ops) listen(ctx context.Context, addr string) (net.Listener, error) {
+	for {
+		lis, err := net.Listen("tcp", addr)
+		if err == nil {
+			return lis, nil
+		}
+		o.log.Error("metrics and health endpoints unavailable; retrying", "addr", addr, "err", err, "retry_in", opsListenRetry)
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(opsListenRetry):
+		}
+	}
+}
+
+func (o *ops) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(o.log.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      o.reg,
+	}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		failures := o.refreshReadiness(r.Context())
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if len(failures) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready:\n%s\n", strings.Join(failures, "\n"))
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// watchReadiness re-evaluates readiness for the gRPC health service: every
+// interval while ready, and every second while not, so that a replica
+// starting up (before its first leader election) serves soon after it can.
+func (o *ops) watchReadiness(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wait := o.interval
+		if len(o.refreshReadiness(ctx)) > 0 {
+			wait = min(wait, time.Second)
+		}
+		t.Reset(wait)
+	}
+}
+
+// refreshReadiness evaluates readiness, publishes it to gRPC health clients
+// and logs when it changes.
+func (o *ops) refreshReadiness(ctx context.Context) []string {
+	failures := o.readiness(ctx)
+	if ctx.Err() != nil {
+		// A cancelled check proves nothing either way.
+		return failures
+	}
+	ready := len(failures) == 0
+	o.setServing(ready)
+	o.mu.Lock()
+	first := o.lastReady == nil
+	changed := first || *o.lastReady != ready
+	o.lastReady = &ready
+	o.mu.Unlock()
+	switch {
+	case !changed:
+	case ready:
+		o.log.Info("ready")
+	case first:
+		// Expected at start, until a leader is elected.
+		o.log.Info("not ready yet", "failing", strings.Join(failures, "; "))
+	default:
+		o.log.Warn("not ready", "failing", strings.Join(failures, "; "))
+	}
+	return failures
+}
+
+// readiness runs every check, concurrently, and returns the failing ones as
+// "check: why". Ready means: the database answers and has this binary's
+// schema, the node answers, leadership is settled (this replica leads, or
+// another one does), and a leader is not far behind the chain.
+func (o *ops) readiness(ctx context.Context) []string {
+	leader, poller := o.leaderState()
+	var (
+		wg                        sync.WaitGroup
+		dbErr, schemaErr, elecErr error
+		nodeErr                   error
+		node                      chain.Head
+	)
+	wg.Go(func() { dbErr = o.withDB(ctx, o.st.Ping) })
+	wg.Go(func() { schemaErr = o.withDB(ctx, o.checkSchema) })
+	if !leader {
+		wg.Go(func() { elecErr = o.withDB(ctx, o.checkElected) })
+	}
+	wg.Go(func() { node, nodeErr = o.nodeHead(ctx) })
+	wg.Wait()
+
+	var failures []string
+	add := func(check string, err error) {
+		if err != nil {
+			failures = append(failures, check+": "+err.Error())
+		}
+	}
+	add("database", dbErr)
+	// Without the database these fail for the same reason; one line says it.
+	if dbErr == nil {
+		add("migrations", schemaErr)
+		add("leader election", elecErr)
+	}
+	add("node", nodeErr)
+	if leader && nodeErr == nil {
+		add("head lag", o.checkHeadLag(poller, node))
+	}
+	return failures
+}
+
+func (o *ops) withDB(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, o.dbTimeout)
+	defer cancel()
+	return f(ctx)
+}
+
+func (o *ops) checkSchema(ctx context.Context) error {
+	current, latest, err := o.st.MigrationVersions(ctx)
+	if err != nil {
+		return err
+	}
+	if current != latest {
+		return fmt.Errorf("database schema at version %d, this binary's is %d", current, latest)
+	}
+	return nil
+}
+
+// checkElected settles a follower's state: some replica must hold the
+// leader lock, or no one redeems tickets. Right after a leader leaves this
+// fails until a replica (maybe this one) takes the lock, within --leader-check.
+func (o *ops) checkElected(ctx context.Context) error {
+	held, err := o.st.LeaderElected(ctx)
+	if err != nil {
+		return err
+	}
+	if !held {
+		return errors.New("no replica holds the leader lock")
+	}
+	return nil
+}
+
+func (o *ops) nodeHead(ctx context.Context) (chain.Head, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.ethTimeout)
+	defer cancel()
+	h, err := o.heads.LatestHead(ctx)
+	if err != nil {
+		return chain.Head{}, fmt.Errorf("latest head: %w", err)
+	}
+	return h, nil
+}
+
+// headLag is how far the processed head trails the node's, in blocks and
+// in block time; never negative (a lagging node behind a load balancer can
+// be below the cursor).
+func headLag(processed, node chain.Head) (blocks uint64, d time.Duration) {
+	if node.Number > processed.Number {
+		blocks = node.Number - processed.Number
+	}
+	if node.Time > processed.Time {
+		d = time.Duration(node.Time-processed.Time) * time.Second
+	}
+	return blocks, d
+}
+
+func (o *ops) checkHeadLag(poller *chain.Poller, node chain.Head) error {
+	if poller == nil {
+		return errors.New("this replica leads but does not follow the chain yet")
+	}
+	processed, ok := poller.Latest()
+	if !ok {
+		return errors.New("this replica leads but has processed no head yet")
+	}
+	blocks, d := headLag(processed, node)
+	if o.maxHeadLag > 0 && d > o.maxHeadLag {
+		return fmt.Errorf("processed head %d is %d blocks (%s) behind the node's head %d; limit %s",
+			processed.Number, blocks, d, node.Number, o.maxHeadLag)
+	}
+	return nil
+}
+
+// opsCollector reads, at scrape time, what lives outside the process: the
+// queue in the database and the node's head.
+type opsCollector struct {
+	o                                                   *ops
+	statsUp, tickets, postponed, oldest, redemptions    *prometheus.Desc
+	limbo, nodeUp, nodeHead, processed, lagBlocks, lagS *prometheus.Desc
+}
+
+func newOpsCollector(o *ops) *opsCollector {
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("redeemer_"+name, help, labels, nil)
+	}
+	return &opsCollector{
+		o: o,
+		statsUp: desc("db_stats_up",
+			"1 when the last scrape read the queue figures from the database, 0 when it failed or timed out."),
+		tickets: desc("queue_tickets", "Tickets not yet final, by status (queued or redeeming).", "status"),
+		postponed: desc("queue_postponed_tickets",
+			"Queued tickets held back until a retry time (uneconomic, sender short of funds, refused attempt)."),
+		oldest: desc("queue_oldest_queued_seconds", "Age of the oldest queued ticket since intake (0 when none is queued)."),
+		redemptions: desc("redemptions_open",
+			"Redemption transactions not yet final, by status (pending or mined).", "status"),
+		limbo: desc("sender_limbo_wei",
+			"Face value of a sender's tickets in redemptions not yet final, in wei (approximate: float).", "sender"),
+		nodeUp:    desc("node_up", "1 when the Ethereum node answered the last scrape's head request, 0 otherwise."),
+		nodeHead:  desc("node_head_number", "The Ethereum node's latest block number."),
+		processed: desc("processed_head_number", "The last chain head the worker processed (leader only)."),
+		lagBlocks: desc("head_lag_blocks", "Blocks between the node's head and the processed head (leader only)."),
+		lagS:      desc("head_lag_seconds", "Block time between the node's head and the processed head (leader only)."),
+	}
+}
+
+func (c *opsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.statsUp, c.tickets, c.postponed, c.oldest, c.redemptions,
+		c.limbo, c.nodeUp, c.nodeHead, c.processed, c.lagBlocks, c.lagS} {
+		ch <- d
+	}
+}
+
+func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
+	o := c.o
+	// Collect gets no context; the timeouts bound a scrape instead.
+	ctx := context.Background()
+	var (
+		wg       sync.WaitGroup
+		stats    *store.Stats
+		statsErr error
+		node     chain.Head
+		nodeErr  error
+	)
+	wg.Go(func() {
+		statsErr = o.withDB(ctx, func(ctx context.Context) (err error) {
+			stats, err = o.st.Stats(ctx)
+			return err
+		})
+	})
+	wg.Go(func() { node, nodeErr = o.nodeHead(ctx) })
+	wg.Wait()
+
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	if statsErr != nil {
+		o.log.Warn("queue figures for metrics unavailable", "err", statsErr)
+		gauge(c.statsUp, 0)
+	} else {
+		gauge(c.statsUp, 1)
+		gauge(c.tickets, float64(stats.Queued), store.StatusQueued)
+		gauge(c.tickets, float64(stats.Redeeming), store.StatusRedeeming)
+		gauge(c.postponed, float64(stats.Postponed))
+		gauge(c.oldest, stats.OldestQueued.Seconds())
+		gauge(c.redemptions, float64(stats.PendingRedemptions), store.RedemptionPending)
+		gauge(c.redemptions, float64(stats.MinedRedemptions), store.RedemptionMined)
+		for sender, amount := range stats.Limbo {
+			f, _ := amount.Float64()
+			gauge(c.limbo, f, common.Address(sender).Hex())
+		}
+	}
+	if nodeErr != nil {
+		gauge(c.nodeUp, 0)
+	} else {
+		gauge(c.nodeUp, 1)
+		gauge(c.nodeHead, float64(node.Number))
+	}
+	leader, poller := o.leaderState()
+	if !leader || poller == nil {
+		return
+	}
+	processed, ok := poller.Latest()
+	if !ok {
+		return
+	}
+	gauge(c.processed, float64(processed.Number))
+	if nodeErr == nil {
+		blocks, d := headLag(processed, node)
+		gauge(c.lagBlocks, float64(blocks))
+		gauge(c.lagS, d.Seconds())
+	}
+}
