@@ -83,6 +83,20 @@ func runRedeemer(ctx context.Context, log *slog.Logger, f *redeemFlags, st *stor
 		poller := chain.NewPoller(heads, st, chain.PollerOptions{Interval: f.pollInterval, Logger: log})
 		o.setPoller(poller)
 		defer o.setPoller(nil)
-		return poller.Run(ctx, w.HandleHead)
+		return poller.Run(ctx, func(ctx context.Context, ev chain.HeadEvent) error {
+			// A stop (SIGTERM, or the lock lost) lets the pass under way
+			// finish, within passTimeout, rather than cut it between its
+			// steps: each step is its own transaction and safe to cut, but
+			// a finished pass leaves nothing for recovery to redo. Finishing
+			// after losing the lock is safe too: tickets and the nonce row
+			// are locked in the database, so two passes cannot claim the
+			// same ticket or nonce.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passTimeout)
+			defer cancel()
+			return w.HandleHead(pctx, ev)
+		})
 	})
 }
+
+// passTimeout bounds one per-head pass, so a stop never waits longer.
+const passTimeout = 20 * time.Second
