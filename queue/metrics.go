@@ -43,6 +43,11 @@ type Metrics struct {
 	Redemptions      *prometheus.CounterVec // status: confirmed or dropped
 	Reorgs           prometheus.Counter
 	Leader           prometheus.Gauge
+	// The redemption account's funding, read by the leader only: a follower
+	// drops the series when it stops leading, since the account is shared
+	// and a value it kept would go stale the moment someone funds it.
+	AccountBalanceWei      *prometheus.GaugeVec // account
+	AccountRedemptionsLeft *prometheus.GaugeVec // account
 }
 
 // NewMetrics creates the worker's collectors and registers them with reg.
@@ -79,10 +84,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Reorgs: counter("reorgs_total", "Chain reorganizations seen by the worker."),
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "redeemer", Name: "leader",
 			Help: "1 while this replica holds the leader lock and redeems tickets, 0 otherwise."}),
+		AccountBalanceWei: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "redeemer", Name: "account_balance_wei",
+			Help: "ETH balance of the account that pays for redemptions, in wei (approximate: float; leader only)."}, []string{"account"}),
+		AccountRedemptionsLeft: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "redeemer", Name: "account_redemptions_left",
+			Help: "Redemption transactions the account's balance pays for at the current fee cap and the gas of the last confirmed one (leader only)."},
+			[]string{"account"}),
 	}
 	for _, c := range []prometheus.Collector{m.TicketsRedeemed, m.TicketsFailed, m.TicketsExpired, m.TicketsPostponed,
 		m.ValueRedeemedWei, m.GasUsed, m.GasSpentWei, m.TxAttempts, m.TxReprices, m.Broadcasts, m.Redemptions,
-		m.Reorgs, m.Leader} {
+		m.Reorgs, m.Leader, m.AccountBalanceWei, m.AccountRedemptionsLeft} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -100,6 +110,8 @@ func (m *Metrics) SetLeader(leader bool) {
 		m.Leader.Set(1)
 	} else {
 		m.Leader.Set(0)
+		m.AccountBalanceWei.Reset()
+		m.AccountRedemptionsLeft.Reset()
 	}
 }
 
@@ -192,6 +204,16 @@ func (m *Metrics) settled(status string, redeemed int, value *big.Int, gasUsed u
 		m.GasUsed.Add(float64(gasUsed))
 		m.GasSpentWei.Add(weiFloat(new(big.Int).Mul(new(big.Int).SetUint64(gasUsed), gasPrice)))
 	}
+}
+
+// account records the redemption account's balance and how many
+// redemptions it pays for.
+func (m *Metrics) account(addr string, balance *big.Int, left float64) {
+	if m == nil {
+		return
+	}
+	m.AccountBalanceWei.WithLabelValues(addr).Set(weiFloat(balance))
+	m.AccountRedemptionsLeft.WithLabelValues(addr).Set(left)
 }
 
 func weiFloat(v *big.Int) float64 {

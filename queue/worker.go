@@ -33,6 +33,7 @@ type Backend interface {
 	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
 	SendTransaction(ctx context.Context, tx *types.Transaction) error
 	TransactionReceipt(ctx context.Context, txHash common.Hash) (*types.Receipt, error)
+	BalanceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (*big.Int, error)
 }
 
 // Protocol is the protocol state the worker reads. *chain.Protocol
@@ -69,6 +70,10 @@ type Config struct {
 	// MaxAttempts is how many redemptions the chain may refuse before a
 	// ticket fails for good [5].
 	MaxAttempts int
+	// MinRedemptionsFunded is how many redemptions the signer's balance must
+	// pay for, at the current fee cap, before the worker warns that the
+	// account needs funds [100].
+	MinRedemptionsFunded int
 	// CallTimeout bounds each node call [10s].
 	CallTimeout time.Duration
 	Logger      *slog.Logger
@@ -110,6 +115,9 @@ func (c *Config) fill() error {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
 	}
+	if c.MinRedemptionsFunded <= 0 {
+		c.MinRedemptionsFunded = 100
+	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 10 * time.Second
 	}
@@ -129,6 +137,9 @@ type Worker struct {
 	backend Backend
 	proto   Protocol
 	log     *slog.Logger
+	// funding is the balance check's state; only the goroutine that runs
+	// Recover and HandleHead touches it.
+	funding fundingWatch
 }
 
 // New checks cfg and returns a worker.
@@ -154,10 +165,15 @@ func (w *Worker) callCtx(ctx context.Context) (context.Context, context.CancelFu
 }
 
 // Recover runs once when the worker starts, before it handles a head: it
-// recomputes every in-limbo amount from the tickets and re-broadcasts the
-// current attempt of every open redemption byte for byte, so a transaction
-// signed and committed just before a crash still reaches the chain.
+// checks the account's funding (the account may have run down while no
+// replica led), recomputes every in-limbo amount from the tickets and
+// re-broadcasts the current attempt of every open redemption byte for byte,
+// so a transaction signed and committed just before a crash still reaches
+// the chain.
 func (w *Worker) Recover(ctx context.Context) error {
+	// Before anything is re-broadcast: an account that cannot pay explains
+	// the broadcast failures that follow.
+	w.checkFunding(ctx)
 	changed, err := w.store.RecomputeLimbo(ctx)
 	if err != nil {
 		return err
@@ -196,6 +212,7 @@ func (w *Worker) HandleHead(ctx context.Context, ev chain.HeadEvent) error {
 		w.log.Warn("reorg", "fork_block", lowest, "removed_heads", len(ev.Removed), "redemptions_unmined", n)
 		w.cfg.Metrics.reorg()
 	}
+	w.maybeCheckFunding(ctx)
 	if err := w.track(ctx, ev.Head); err != nil {
 		return fmt.Errorf("track redemptions: %w", err)
 	}

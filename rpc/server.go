@@ -38,7 +38,10 @@ type Config struct {
 	Recipient common.Address
 	Chain     ChainState
 	Store     TicketStore
-	Logger    *slog.Logger
+	// Floats serves MaxFloat and MonitorMaxFloat; without it they answer
+	// Unimplemented.
+	Floats FloatServer
+	Logger *slog.Logger
 	// ChainTimeout bounds one Ethereum call; DBTimeout one insert. Each is
 	// tried up to Attempts times before the client gets Unavailable.
 	ChainTimeout time.Duration
@@ -136,21 +139,28 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 	return &pb.QueueTicketRes{}, nil
 }
 
-// MaxFloat is not served yet; it answers Unimplemented as go-livepeer's
-// client expects from a server without float tracking.
+// MaxFloat returns a sender's max float once (see FloatService). Without
+// Config.Floats it answers Unimplemented, as go-livepeer's client expects
+// from a server without float tracking.
 func (s *Server) MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.MaxFloatUpdate, error) {
 	if err := s.codec.take(m); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return nil, status.Error(codes.Unimplemented, "max float is not served yet")
+	if s.cfg.Floats == nil {
+		return nil, status.Error(codes.Unimplemented, "max float is not served")
+	}
+	return s.cfg.Floats.MaxFloat(ctx, m)
 }
 
-// MonitorMaxFloat is not served yet, like MaxFloat.
+// MonitorMaxFloat streams a sender's max float, like MaxFloat.
 func (s *Server) MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeemer_MonitorMaxFloatServer) error {
 	if err := s.codec.take(m); err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	return status.Error(codes.Unimplemented, "max float is not served yet")
+	if s.cfg.Floats == nil {
+		return status.Error(codes.Unimplemented, "max float is not served")
+	}
+	return s.cfg.Floats.MonitorMaxFloat(m, stream)
 }
 
 // chainError marks a failure to read chain state, as opposed to a ticket the

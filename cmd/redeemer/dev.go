@@ -143,15 +143,20 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	fl, err := newFloats(log, &f.serviceFlags, st, dc.Protocol(), dc.Client(), heads, dc.Recipient().Address)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
+	g.Go(func() error { return fl.runHub(gctx) })
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, o,
+		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, fl, o,
 			func(addr string) error { return publish(gctx, addr) })
 	})
 	g.Go(func() error {
 		return runRedeemer(gctx, log, &f.redeem, st, dc.Client(), dc.Protocol(), heads,
-			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID(), o)
+			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID(), fl.mon, o)
 	})
 	return g.Wait()
 }

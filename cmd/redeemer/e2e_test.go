@@ -218,6 +218,34 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("tickets = %d after sending one ticket twice, want 1", n)
 	}
 
+	t.Run("max float", func(t *testing.T) {
+		// Sender 0 has a 10 ETH reserve, the pool holds one transcoder,
+		// and nothing is in limbo: the float is the whole reserve.
+		want, _ := new(big.Int).SetString("10000000000000000000", 10)
+		req := &pb.MaxFloatReq{Sender: common.HexToAddress(info.Senders[0].Address).Bytes()}
+		got, err := o.client.MaxFloat(ctx, req)
+		if err != nil {
+			t.Fatalf("MaxFloat: %v", err)
+		}
+		if v := new(big.Int).SetBytes(got.MaxFloat); v.Cmp(want) != 0 {
+			t.Fatalf("MaxFloat = %s, want %s", v, want)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		stream, err := o.client.MonitorMaxFloat(sctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("MonitorMaxFloat: %v", err)
+		}
+		if v := new(big.Int).SetBytes(first.MaxFloat); v.Cmp(want) != 0 {
+			t.Fatalf("first streamed float = %s, want %s", v, want)
+		}
+		_, err = o.client.MaxFloat(ctx, &pb.MaxFloatReq{Sender: []byte{1, 2, 3}})
+		expectCode(t, err, codes.InvalidArgument, "")
+	})
 	t.Run("forged signature", func(t *testing.T) {
 		m, _ := o.ticket(nil)
 		d, err := rpc.DecodeTicket(m, common.HexToAddress(info.Recipient))

@@ -77,10 +77,10 @@ func TestOpsAfterRedeemCycle(t *testing.T) {
 	httpAddr, grpcAddr := make(chan string, 1), make(chan string, 1)
 	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, func(a string) { httpAddr <- a }) })
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f, recipient, dc.Protocol(), st, o, func(a string) error { grpcAddr <- a; return nil })
+		return serveGRPC(gctx, log, &f, recipient, dc.Protocol(), st, nil, o, func(a string) error { grpcAddr <- a; return nil })
 	})
 	g.Go(func() error {
-		return runRedeemer(gctx, log, &rf, st, dc.Client(), dc.Protocol(), heads, recipient, dc.Redeemer().Key, dc.ChainID(), o)
+		return runRedeemer(gctx, log, &rf, st, dc.Client(), dc.Protocol(), heads, recipient, dc.Redeemer().Key, dc.ChainID(), nil, o)
 	})
 	g.Go(func() error { dc.Mine(gctx, 100*time.Millisecond); return nil })
 	defer func() {

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"redeemer/chain"
+	"redeemer/monitor"
 	"redeemer/queue"
 	"redeemer/store"
 )
@@ -26,6 +27,7 @@ type redeemFlags struct {
 	leaderCheck   time.Duration
 	retryBackoff  time.Duration
 	maxAttempts   int
+	minFunded     int
 	crashAt       string
 }
 
@@ -38,6 +40,8 @@ func (f *redeemFlags) register(fs *flag.FlagSet, defaultConfirmations uint64, de
 	fs.DurationVar(&f.leaderCheck, "leader-check", 2*time.Second, "how often a replica tries to become leader, and the leader checks it still is")
 	fs.DurationVar(&f.retryBackoff, "retry-backoff", 30*time.Second, "first wait before a postponed ticket is retried (doubles per refused attempt, up to 1h)")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 5, "redemptions the chain may refuse before a ticket fails")
+	fs.IntVar(&f.minFunded, "min-redemptions-funded", 100,
+		"warn while the redemption account's balance pays for fewer redemptions than this, at the current fee cap")
 	fs.StringVar(&f.crashAt, "test-crash-at", "", "TESTS ONLY: SIGKILL the process at this point (after-claim-commit, after-broadcast, after-mined)")
 }
 
@@ -53,7 +57,8 @@ func (f *redeemFlags) maxFeeCap() (*big.Int, error) {
 // recovers in-flight redemptions, then follows the chain head by head. o
 // (nil: none) gets the worker's metrics and the leader's state.
 func runRedeemer(ctx context.Context, log *slog.Logger, f *redeemFlags, st *store.Store, backend queue.Backend,
-	proto *chain.Protocol, heads chain.HeadReader, recipient common.Address, key *ecdsa.PrivateKey, chainID *big.Int, o *ops) error {
+	proto *chain.Protocol, heads chain.HeadReader, recipient common.Address, key *ecdsa.PrivateKey, chainID *big.Int,
+	mon *monitor.Monitor, o *ops) error {
 	feeCap, err := f.maxFeeCap()
 	if err != nil {
 		return err
@@ -71,6 +76,8 @@ func runRedeemer(ctx context.Context, log *slog.Logger, f *redeemFlags, st *stor
 		Logger:        log.With("component", "queue"),
 		CrashAt:       f.crashAt,
 		Metrics:       o.queueMetrics(),
+
+		MinRedemptionsFunded: f.minFunded,
 	}, st, backend, proto)
 	if err != nil {
 		return err
@@ -93,6 +100,15 @@ func runRedeemer(ctx context.Context, log *slog.Logger, f *redeemFlags, st *stor
 			// same ticket or nonce.
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passTimeout)
 			defer cancel()
+			// Sender state first, so the worker's funds checks and the
+			// floats it announces see this head. A monitor failure must not
+			// hold up redemptions: the monitor re-reads everything on the
+			// next head after a failure.
+			if mon != nil {
+				if err := mon.HandleHead(pctx, ev); err != nil {
+					log.Warn("sender state not updated for this head", "head", ev.Head.Number, "err", err)
+				}
+			}
 			return w.HandleHead(pctx, ev)
 		})
 	})

@@ -103,12 +103,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	fl, err := newFloats(log, &f.serviceFlags, st, protocol, client, heads, recipient)
+	if err != nil {
+		return err
+	}
 	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
+	g.Go(func() error { return fl.runHub(gctx) })
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, o, func(string) error { return nil })
+		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, fl, o, func(string) error { return nil })
 	})
 	g.Go(func() error {
-		return runRedeemer(gctx, log, &f.redeem, st, client, protocol, heads, recipient, key, chainID, o)
+		return runRedeemer(gctx, log, &f.redeem, st, client, protocol, heads, recipient, key, chainID, fl.mon, o)
 	})
 	return g.Wait()
 }

@@ -46,11 +46,18 @@ func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
 // ready is called with the bound address once clients can connect. o adds
 // metrics, health and reflection; nil leaves them out.
 func serveGRPC(ctx context.Context, log *slog.Logger, f *serviceFlags, recipient common.Address,
-	chainState rpc.ChainState, st *store.Store, o *ops, ready func(addr string) error) error {
+	chainState rpc.ChainState, st *store.Store, fl *floats, o *ops, ready func(addr string) error) error {
+	// Without floats (tests of the intake alone), MaxFloat answers
+	// Unimplemented.
+	var floatServer rpc.FloatServer
+	if fl != nil {
+		floatServer = fl.svc
+	}
 	svc, err := rpc.NewServer(rpc.Config{
 		Recipient:    recipient,
 		Chain:        chainState,
 		Store:        st,
+		Floats:       floatServer,
 		Logger:       log,
 		ChainTimeout: f.ethTimeout,
 		DBTimeout:    f.dbTimeout,

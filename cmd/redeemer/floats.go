@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"redeemer/chain"
+	"redeemer/monitor"
+	"redeemer/rpc"
+	"redeemer/store"
+)
+
+// floats is the max float side of a replica: the monitor keeps sender state
+// from the chain (the leader feeds it every head), the hub fans PostgreSQL
+// notifications out to streams, and the service answers MaxFloat and
+// MonitorMaxFloat from them. Every replica has all three, so any replica
+// serves floats; only the leader's poller feeds the monitor.
+type floats struct {
+	mon *monitor.Monitor
+	hub *monitor.Hub
+	svc *rpc.FloatService
+}
+
+func newFloats(log *slog.Logger, f *serviceFlags, st *store.Store, protocol *chain.Protocol,
+	logs monitor.LogFilterer, heads chain.HeadReader, recipient common.Address) (*floats, error) {
+	mon, err := monitor.New(monitor.Config{
+		Recipient:   recipient,
+		Contracts:   protocol.Addresses(),
+		CallTimeout: f.ethTimeout,
+		Logger:      log.With("component", "monitor"),
+	}, st, monitor.NewProtocolReader(protocol), logs, heads)
+	if err != nil {
+		return nil, err
+	}
+	hub := monitor.NewHub(st, monitor.HubOptions{Logger: log.With("component", "hub")})
+	svc, err := rpc.NewFloatService(mon, hub, rpc.FloatOptions{Logger: log.With("component", "floats")})
+	if err != nil {
+		return nil, err
+	}
+	return &floats{mon: mon, hub: hub, svc: svc}, nil
+}
+
+// runHub runs the LISTEN fan-out until ctx ends.
+func (fl *floats) runHub(ctx context.Context) error {
+	if err := fl.hub.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"redeemer/monitor"
+	"redeemer/rpc/pb"
+)
+
+// FloatServer serves max floats; Server delegates MaxFloat and
+// MonitorMaxFloat to it. *FloatService implements it.
+type FloatServer interface {
+	MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.MaxFloatUpdate, error)
+	MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeemer_MonitorMaxFloatServer) error
+}
+
+// FloatOptions tune a FloatService. Zero values take the defaults in
+// brackets.
+type FloatOptions struct {
+	// MaxStreams caps the MonitorMaxFloat streams open in this process, and
+	// MaxStreamsPerConn those of one client connection; a stream beyond
+	// either gets ResourceExhausted [10000, 1000]. An orchestrator needs one
+	// stream per sender it serves.
+	MaxStreams, MaxStreamsPerConn int
+	// Timeout bounds the work before a float is known: the database read
+	// and, for a sender not tracked yet, the chain reads [10s].
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// FloatService answers MaxFloat from the database (any replica can) and
+// streams MonitorMaxFloat from the hub's notifications.
+type FloatService struct {
+	mon  *monitor.Monitor
+	hub  *monitor.Hub
+	opts FloatOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	streams int
+	perConn map[string]int
+}
+
+// NewFloatService serves floats from mon (unary, and tracking new senders)
+// and hub (streams). The hub must be running; when its Run returns, every
+// stream ends with OK and new ones get Unavailable.
+func NewFloatService(mon *monitor.Monitor, hub *monitor.Hub, opts FloatOptions) (*FloatService, error) {
+	if mon == nil || hub == nil {
+		return nil, errors.New("rpc: float service needs a monitor and a hub")
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = 10000
+	}
+	if opts.MaxStreamsPerConn <= 0 {
+		opts.MaxStreamsPerConn = 1000
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &FloatService{mon: mon, hub: hub, opts: opts, log: opts.Logger.With("component", "rpc.floats"),
+		perConn: map[string]int{}}, nil
+}
+
+// WireFloat encodes a float for MaxFloatUpdate: big-endian, zero as empty.
+// A negative float (more in limbo than the allocation) is sent as 0: the
+// field is unsigned, and big.Int's Bytes would drop the sign and advertise
+// the deficit as credit.
+func WireFloat(v *big.Int) []byte {
+	if v == nil || v.Sign() <= 0 {
+		return []byte{}
+	}
+	return v.Bytes()
+}
+
+// MaxFloat returns the sender's current max float, reading it from chain
+// first when the service does not track the sender yet.
+func (f *FloatService) MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.MaxFloatUpdate, error) {
+	sender, err := address("sender", m.GetSender())
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, "invalid request: "+err.Error())
+	}
+	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	defer cancel()
+	v, err := f.mon.MaxFloat(tctx, sender)
+	if err != nil {
+		return nil, f.unavailable(ctx, "max float", sender.Hex(), err)
+	}
+	return &pb.MaxFloatUpdate{MaxFloat: WireFloat(v)}, nil
+}
+
+// MonitorMaxFloat sends the sender's current max float, then every change,
+// until the client leaves (or the server stops: the stream then ends OK).
+func (f *FloatService) MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeemer_MonitorMaxFloatServer) error {
+	ctx := stream.Context()
+	sender, err := address("sender", m.GetSender())
+	if err != nil {
+		return status.Error(codes.InvalidArgument, "invalid request: "+err.Error())
+	}
+	release, err := f.acquire(connKey(ctx))
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	err = f.mon.Track(tctx, sender)
+	cancel()
+	if err != nil {
+		return f.unavailable(ctx, "track sender", sender.Hex(), err)
+	}
+	sub, err := f.hub.Subscribe(sender)
+	if err != nil {
+		return status.Error(codes.Unavailable, "server is stopping")
+	}
+	defer sub.Close()
+	var sent []byte
+	for {
+		select {
+		case v := <-sub.C():
+			// Two negative floats are both 0 on the wire: one is enough.
+			w := WireFloat(v)
+			if sent != nil && bytes.Equal(w, sent) {
+				continue
+			}
+			if err := stream.Send(&pb.MaxFloatUpdate{MaxFloat: w}); err != nil {
+				return err
+			}
+			sent = w
+		case <-sub.Done():
+			return nil
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
+}
+
+// Streams returns the number of open MonitorMaxFloat streams.
+func (f *FloatService) Streams() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.streams
+}
+
+// acquire takes a stream slot for the client connection key.
+func (f *FloatService) acquire(key string) (release func(), err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.streams >= f.opts.MaxStreams {
+		return nil, status.Errorf(codes.ResourceExhausted, "too many max float streams on this server (%d)", f.opts.MaxStreams)
+	}
+	if f.perConn[key] >= f.opts.MaxStreamsPerConn {
+		return nil, status.Errorf(codes.ResourceExhausted, "too many max float streams on this connection (%d)", f.opts.MaxStreamsPerConn)
+	}
+	f.streams++
+	f.perConn[key]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.streams--
+		if f.perConn[key]--; f.perConn[key] == 0 {
+			delete(f.perConn, key)
+		}
+	}, nil
+}
+
+// connKey names the client connection: its remote address and port.
+func connKey(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.Network() + ":" + p.Addr.String()
+	}
+	return ""
+}
+
+// unavailable maps a failure to learn a float: the caller's own end stays
+// its own, anything else (node or database) is worth a retry.
+func (f *FloatService) unavailable(ctx context.Context, what, sender string, err error) error {
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	f.log.Warn(what+" failed", "sender", sender, "err", err)
+	return status.Error(codes.Unavailable, fmt.Sprintf("%s of %s unavailable; retry", what, sender))
+}

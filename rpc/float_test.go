@@ -1,0 +1,522 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"redeemer/chain"
+	"redeemer/chain/devchain"
+	"redeemer/monitor"
+	"redeemer/monitor/monitortest"
+	"redeemer/rpc/client"
+	"redeemer/rpc/pb"
+	"redeemer/store"
+	"redeemer/store/storetest"
+)
+
+// floatReplica is one service process: its own pool, monitor, hub, float
+// service and gRPC server, sharing the database and chain with the others.
+type floatReplica struct {
+	st      *store.Store
+	mon     *monitor.Monitor
+	hub     *monitor.Hub
+	floats  *FloatService
+	client  pb.TicketRedeemerClient
+	addr    string
+	stopHub context.CancelFunc
+}
+
+type floatEnv struct {
+	t        *testing.T
+	ctx      context.Context
+	c        *monitortest.Chain
+	replicas []*floatReplica
+}
+
+type floatEnvOpts struct {
+	chain    devchain.Options
+	replicas int
+	floats   FloatOptions
+	hub      monitor.HubOptions
+}
+
+// newFloatEnv starts the replicas on one database; the first is the leader
+// and follows the chain with a real poller.
+func newFloatEnv(t *testing.T, o floatEnvOpts) *floatEnv {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	e := &floatEnv{t: t, ctx: ctx, c: monitortest.NewChain(t, o.chain)}
+	dsn := storetest.New(t)
+	for range max(o.replicas, 1) {
+		e.replicas = append(e.replicas, e.newReplica(dsn, o))
+	}
+	leader := e.replicas[0]
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	polled := make(chan struct{})
+	poller := chain.NewPoller(chain.NewHeaderHeadReader(e.c.Client()), leader.st,
+		chain.PollerOptions{Interval: 20 * time.Millisecond, Logger: quietLogger()})
+	go func() {
+		defer close(polled)
+		poller.Run(pollCtx, leader.mon.HandleHead)
+	}()
+	t.Cleanup(func() { stopPoll(); <-polled })
+	// Wait for the poller's first head, so that every later block is
+	// followed.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok := poller.Latest(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the poller delivered no head")
+		}
+	}
+	return e
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (e *floatEnv) newReplica(dsn string, o floatEnvOpts) *floatReplica {
+	t := e.t
+	t.Helper()
+	st, err := store.Open(e.ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	recipient := e.c.Recipient().Address
+	mon, err := monitor.New(monitor.Config{Recipient: recipient, Contracts: e.c.Addresses(), Logger: quietLogger()},
+		st, monitor.NewProtocolReader(e.c.Protocol()), e.c.Client(), chain.NewHeaderHeadReader(e.c.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hopts := o.hub
+	hopts.Logger = quietLogger()
+	hub := monitor.NewHub(st, hopts)
+	hubCtx, stopHub := context.WithCancel(e.ctx)
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		hub.Run(hubCtx)
+	}()
+	fopts := o.floats
+	fopts.Logger = quietLogger()
+	floats, err := NewFloatService(mon, hub, fopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewServer(Config{Recipient: recipient, Chain: e.c.Protocol(), Store: st, Floats: floats, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewGRPCServer("127.0.0.1:0", TLSConfig{Plaintext: true}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	t.Cleanup(func() { stopHub(); <-hubDone; srv.Stop() })
+	r := &floatReplica{st: st, mon: mon, hub: hub, floats: floats, addr: lis.Addr().String(), stopHub: stopHub}
+	r.client = e.dial(r)
+	return r
+}
+
+// dial opens a new client connection to r.
+func (e *floatEnv) dial(r *floatReplica) pb.TicketRedeemerClient {
+	e.t.Helper()
+	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	return pb.NewTicketRedeemerClient(conn)
+}
+
+// floatStream is an open MonitorMaxFloat call whose updates a goroutine
+// collects.
+type floatStream struct {
+	t      *testing.T
+	values chan *big.Int
+	end    chan error
+	cancel context.CancelFunc
+	last   *big.Int
+}
+
+func (e *floatEnv) stream(client pb.TicketRedeemerClient, sender common.Address) *floatStream {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.t.Cleanup(cancel)
+	st, err := client.MonitorMaxFloat(ctx, &pb.MaxFloatReq{Sender: sender.Bytes()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s := &floatStream{t: e.t, values: make(chan *big.Int, 1000), end: make(chan error, 1), cancel: cancel}
+	go func() {
+		for {
+			m, err := st.Recv()
+			if err != nil {
+				s.end <- err
+				return
+			}
+			s.values <- new(big.Int).SetBytes(m.GetMaxFloat())
+		}
+	}()
+	return s
+}
+
+// expect waits up to within for the stream to carry want; values on the
+// way are skipped.
+func (s *floatStream) expect(what string, want *big.Int, within time.Duration) {
+	s.t.Helper()
+	deadline := time.After(within)
+	for {
+		if s.last != nil && s.last.Cmp(want) == 0 {
+			return
+		}
+		select {
+		case v := <-s.values:
+			s.last = v
+		case err := <-s.end:
+			s.t.Fatalf("%s: stream ended with %v while waiting for %s", what, err, want)
+		case <-deadline:
+			s.t.Fatalf("%s: stream shows %v after %v, want %s", what, s.last, within, want)
+		}
+	}
+}
+
+// wantFloat computes the float from the chain's own answers and the
+// in-limbo amount, as it must reach the wire.
+func (e *floatEnv) wantFloat(sender common.Address, inLimbo *big.Int) *big.Int {
+	e.t.Helper()
+	p := e.c.Protocol()
+	alloc, err := p.ClaimableReserve(e.ctx, sender, e.c.Recipient().Address)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := p.SenderInfo(e.ctx, sender)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	v := new(big.Int).Set(alloc)
+	if inLimbo.Sign() > 0 && new(big.Int).Quo(info.Deposit, inLimbo).Cmp(big.NewInt(3)) < 0 {
+		v.Sub(v, inLimbo)
+	}
+	return new(big.Int).SetBytes(WireFloat(v))
+}
+
+const within = time.Second
+
+func TestStreamFollowsEveryFloatChange(t *testing.T) {
+	t.Parallel()
+	e := newFloatEnv(t, floatEnvOpts{chain: devchain.Options{RoundLength: 8, UnlockPeriod: 1}})
+	r := e.replicas[0]
+	s0, s1 := e.c.Senders()[0], e.c.Senders()[1]
+	recipient := e.c.Recipient().Address
+	zero := new(big.Int)
+
+	a := e.stream(r.client, s0.Address)
+	b := e.stream(r.client, s1.Address)
+	a.expect("first value", e.wantFloat(s0.Address, zero), within)
+	b.expect("first value", e.wantFloat(s1.Address, zero), within)
+
+	e.c.FundReserve(s0, monitortest.Ether(4))
+	a.expect("reserve funded", e.wantFloat(s0.Address, zero), within)
+
+	// A ticket worth more than a third of the deposit (10 ETH) enters
+	// limbo: the float drops by its face value.
+	face := monitortest.Ether(4)
+	claimed := monitortest.Claim(t, e.ctx, r.st, monitortest.InsertTicket(t, e.ctx, r.st, s0.Address, recipient, face))
+	a.expect("ticket claimed", e.wantFloat(s0.Address, face), within)
+	monitortest.Settle(t, e.ctx, r.st, claimed)
+	a.expect("ticket settled", e.wantFloat(s0.Address, zero), within)
+
+	// In limbo again; then the deposit grows to three times the face value
+	// and the limbo no longer counts.
+	monitortest.Claim(t, e.ctx, r.st, monitortest.InsertTicket(t, e.ctx, r.st, s0.Address, recipient, face))
+	a.expect("second ticket claimed", e.wantFloat(s0.Address, face), within)
+	e.c.FundDeposit(s0, monitortest.Ether(2))
+	a.expect("deposit funded", e.wantFloat(s0.Address, face), within)
+	if a.last.Cmp(e.wantFloat(s0.Address, zero)) != 0 {
+		t.Fatalf("with deposit 12 ETH and 4 ETH in limbo the float is %s, want the whole allocation", a.last)
+	}
+
+	// A new round with another pool size changes every sender's float.
+	before0, before1 := a.last, b.last
+	e.c.SetPoolSize(3)
+	if _, err := e.c.AdvanceRound(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.expect("new round, pool of 3", e.wantFloat(s0.Address, face), within)
+	b.expect("new round, pool of 3", e.wantFloat(s1.Address, zero), within)
+	if a.last.Cmp(before0) == 0 || b.last.Cmp(before1) == 0 {
+		t.Fatalf("floats did not change with the pool size: %s → %s, %s → %s", before0, a.last, before1, b.last)
+	}
+
+	// Sender 1 unlocks and withdraws everything: its float goes to zero.
+	if err := e.c.Unlock(s1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.AdvanceRound(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.expect("unlocked", e.wantFloat(s1.Address, zero), within)
+	if err := e.c.Withdraw(s1); err != nil {
+		t.Fatal(err)
+	}
+	b.expect("withdrawn", zero, within)
+}
+
+func TestStreamUndoesReorgedReserveFunding(t *testing.T) {
+	t.Parallel()
+	e := newFloatEnv(t, floatEnvOpts{})
+	s0 := e.c.Senders()[0]
+	zero := new(big.Int)
+	a := e.stream(e.replicas[0].client, s0.Address)
+	before := e.wantFloat(s0.Address, zero)
+	a.expect("first value", before, within)
+
+	forkPoint := e.c.Head()
+	e.c.FundReserve(s0, monitortest.Ether(6))
+	funded := e.wantFloat(s0.Address, zero)
+	a.expect("reserve funded", funded, within)
+
+	// A longer branch without the funding replaces its block.
+	if err := e.c.Backend().Fork(forkPoint.Hash); err != nil {
+		t.Fatal(err)
+	}
+	e.c.Backend().Rollback() // keep the funding out of the new branch
+	for range 3 {
+		e.c.Commit()
+	}
+	if got := e.wantFloat(s0.Address, zero); got.Cmp(before) != 0 {
+		t.Fatalf("the new branch still has the funding: float %s, want %s", got, before)
+	}
+	a.expect("funding reorged away", before, within)
+}
+
+func TestChangeThroughOneReplicaReachesAnother(t *testing.T) {
+	t.Parallel()
+	e := newFloatEnv(t, floatEnvOpts{replicas: 2})
+	leader, follower := e.replicas[0], e.replicas[1]
+	s0 := e.c.Senders()[0]
+	zero := new(big.Int)
+
+	// The follower tracks the sender itself (it reads the chain once).
+	a := e.stream(follower.client, s0.Address)
+	a.expect("first value on the follower", e.wantFloat(s0.Address, zero), within)
+
+	// The leader's monitor stores the funding; the follower's hub hears it.
+	e.c.FundReserve(s0, monitortest.Ether(3))
+	a.expect("reserve funded, seen by the leader", e.wantFloat(s0.Address, zero), within)
+
+	// A claim committed through the leader's pool.
+	face := monitortest.Ether(8)
+	monitortest.Claim(t, e.ctx, leader.st, monitortest.InsertTicket(t, e.ctx, leader.st, s0.Address, e.c.Recipient().Address, face))
+	a.expect("claim through the leader", e.wantFloat(s0.Address, face), within)
+
+	// And the unary call on the follower agrees.
+	res, err := follower.client.MaxFloat(e.ctx, &pb.MaxFloatReq{Sender: s0.Address.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := new(big.Int).SetBytes(res.GetMaxFloat()); got.Cmp(a.last) != 0 {
+		t.Fatalf("unary MaxFloat on the follower = %s, stream = %s", got, a.last)
+	}
+
+	// The Go client's cache follows the follower's stream.
+	c, err := client.Dial(follower.addr, client.Options{}, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, err := c.MaxFloat(e.ctx, s0.Address); err != nil || got.Cmp(a.last) != 0 {
+		t.Fatalf("client MaxFloat = %v, %v; want %s", got, err, a.last)
+	}
+	e.c.FundReserve(s0, monitortest.Ether(3))
+	want := e.wantFloat(s0.Address, face)
+	waitFor(t, "the client's cache to follow", func() bool {
+		got, err := c.MaxFloat(e.ctx, s0.Address)
+		return err == nil && got.Cmp(want) == 0
+	})
+	if c.Cached() != 1 {
+		t.Fatalf("client caches %d senders, want 1", c.Cached())
+	}
+}
+
+func TestStreamRecoversChangesMissedWhileListenerWasDown(t *testing.T) {
+	t.Parallel()
+	// The listener waits 700ms before reconnecting, so the change below
+	// certainly commits while nobody listens.
+	e := newFloatEnv(t, floatEnvOpts{hub: monitor.HubOptions{Listen: store.ListenOptions{MinBackoff: 700 * time.Millisecond}}})
+	r := e.replicas[0]
+	s0 := e.c.Senders()[0]
+	a := e.stream(r.client, s0.Address)
+	a.expect("first value", e.wantFloat(s0.Address, new(big.Int)), within)
+
+	terminateListeners(t, e.ctx, r.st)
+	face := monitortest.Ether(5)
+	monitortest.Claim(t, e.ctx, r.st, monitortest.InsertTicket(t, e.ctx, r.st, s0.Address, e.c.Recipient().Address, face))
+	a.expect("claim during the outage", e.wantFloat(s0.Address, face), 700*time.Millisecond+within)
+}
+
+// terminateListeners ends every listener session on the database and waits
+// until they are gone.
+func terminateListeners(t *testing.T, ctx context.Context, st *store.Store) {
+	t.Helper()
+	var n int
+	if err := st.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, store.ListenerApplicationName).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no listener session to terminate")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND datname = current_database()`, store.ListenerApplicationName).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("listener sessions survived pg_terminate_backend")
+		}
+	}
+}
+
+func TestStreamLimitsAndCleanup(t *testing.T) {
+	t.Parallel()
+	e := newFloatEnv(t, floatEnvOpts{floats: FloatOptions{MaxStreams: 3, MaxStreamsPerConn: 2}})
+	r := e.replicas[0]
+	s0, s1 := e.c.Senders()[0].Address, e.c.Senders()[1].Address
+	want0 := e.wantFloat(s0, new(big.Int))
+
+	conn1, conn2 := r.client, e.dial(r)
+	a := e.stream(conn1, s0)
+	b := e.stream(conn1, s1)
+	a.expect("first stream", want0, within)
+	b.expect("second stream", e.wantFloat(s1, new(big.Int)), within)
+
+	expectEnd := func(s *floatStream, code codes.Code) {
+		t.Helper()
+		select {
+		case err := <-s.end:
+			if errors.Is(err, io.EOF) {
+				err = nil // the server ended the stream with OK
+			}
+			if status.Code(err) != code {
+				t.Fatalf("stream ended with %v, want %s", err, code)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("stream did not end with %s", code)
+		}
+	}
+	expectEnd(e.stream(conn1, s0), codes.ResourceExhausted) // third on one connection
+	c := e.stream(conn2, s0)
+	c.expect("another connection", want0, within)
+	expectEnd(e.stream(conn2, s1), codes.ResourceExhausted) // fourth in the process
+
+	// A client that leaves frees its stream and its subscription.
+	a.cancel()
+	waitFor(t, "the stream to be freed", func() bool { return r.floats.Streams() == 2 && r.hub.Subscribers() == 2 })
+	d := e.stream(conn1, s0)
+	d.expect("stream after one left", want0, within)
+
+	// Bad requests.
+	bad := e.stream(conn2, common.Address{})
+	expectEnd(bad, codes.InvalidArgument)
+	if _, err := r.client.MaxFloat(e.ctx, &pb.MaxFloatReq{Sender: make([]byte, 19)}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("MaxFloat with a 19-byte sender: %v, want InvalidArgument", err)
+	}
+
+	// Server stop: the hub stops and every stream ends cleanly.
+	r.stopHub()
+	for _, s := range []*floatStream{b, c, d} {
+		expectEnd(s, codes.OK)
+	}
+	waitFor(t, "every stream to be freed", func() bool { return r.floats.Streams() == 0 && r.hub.Subscribers() == 0 })
+	expectEnd(e.stream(conn1, s0), codes.Unavailable)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func TestUnaryMaxFloatTracksUnknownSender(t *testing.T) {
+	t.Parallel()
+	e := newFloatEnv(t, floatEnvOpts{chain: devchain.Options{Senders: 3}})
+	r := e.replicas[0]
+	s2 := e.c.Senders()[2].Address
+	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State != nil {
+		t.Fatalf("sender tracked before anyone asked: %+v, %v", fs.State, err)
+	}
+	res, err := r.client.MaxFloat(e.ctx, &pb.MaxFloatReq{Sender: s2.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.wantFloat(s2, new(big.Int))
+	if got := new(big.Int).SetBytes(res.GetMaxFloat()); got.Cmp(want) != 0 || want.Sign() == 0 {
+		t.Fatalf("MaxFloat = %s, want %s", got, want)
+	}
+	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State == nil {
+		t.Fatalf("sender not tracked after MaxFloat: %v", err)
+	}
+}
+
+func TestMaxFloatUnimplementedWithoutFloats(t *testing.T) {
+	t.Parallel()
+	svc, err := NewServer(Config{Recipient: common.Address{1}, Chain: nilChain{}, Store: nilStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.MaxFloat(context.Background(), &pb.MaxFloatReq{Sender: make([]byte, 20)}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("MaxFloat without floats: %v, want Unimplemented", err)
+	}
+	if err := svc.MonitorMaxFloat(&pb.MaxFloatReq{}, nil); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("MonitorMaxFloat without floats: %v, want Unimplemented", err)
+	}
+}
+
+type nilChain struct{ ChainState }
+type nilStore struct{ TicketStore }
+
+func TestWireFloat(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   *big.Int
+		want []byte
+	}{
+		{nil, []byte{}},
+		{big.NewInt(0), []byte{}},
+		{big.NewInt(-5), []byte{}},
+		{big.NewInt(1), []byte{1}},
+		{big.NewInt(0x0100), []byte{1, 0}},
+	} {
+		if got := WireFloat(c.in); string(got) != string(c.want) {
+			t.Errorf("WireFloat(%v) = %x, want %x", c.in, got, c.want)
+		}
+	}
+}
