@@ -15,12 +15,15 @@ import (
 	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"redeemer/chain"
+	"redeemer/chain/contracts"
+	"redeemer/rpc/pb"
 	"redeemer/store/storetest"
 )
 
@@ -394,4 +397,57 @@ func TestSigtermDrainLosesNothing(t *testing.T) {
 	o = c.orchestratorAt(addr)
 	c.waitAllFinal(o, 90*time.Second)
 	c.checkInvariants(o, got)
+}
+
+// TestFloatAcrossReplicas: a float change that the leader derives from the
+// chain reaches a MonitorMaxFloat stream held on the other replica, through
+// PostgreSQL alone.
+func TestFloatAcrossReplicas(t *testing.T) {
+	c := newCluster(t)
+	a, _ := c.serve("replica-a")
+	a.waitLog(t, "became leader", 30*time.Second)
+	_, addrB := c.serve("replica-b")
+	ob := c.orchestratorAt(addrB)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	senderKey := ob.senderKey(0)
+	sender := crypto.PubkeyToAddress(senderKey.PublicKey)
+	stream, err := ob.client.MonitorMaxFloat(ctx, &pb.MaxFloatReq{Sender: sender.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := new(big.Int).SetBytes(first.MaxFloat)
+
+	// The sender adds 1 ETH to its reserve, straight on chain.
+	chainID, err := c.eth.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := bind.NewKeyedTransactorWithChainID(senderKey, chainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth.Value = big.NewInt(1e18)
+	broker, err := contracts.NewTicketBroker(common.HexToAddress(c.info.TicketBroker), c.eth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := broker.FundReserve(auth); err != nil {
+		t.Fatal(err)
+	}
+	want := new(big.Int).Add(before, big.NewInt(1e18)) // pool size 1: the whole reserve is ours
+	for {
+		upd, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("no float update on the follower: %v", err)
+		}
+		if v := new(big.Int).SetBytes(upd.MaxFloat); v.Cmp(want) == 0 {
+			return
+		}
+	}
 }
