@@ -30,13 +30,13 @@ func newFloats(log *slog.Logger, f *serviceFlags, st *store.Store, protocol *cha
 		Recipient:   recipient,
 		Contracts:   protocol.Addresses(),
 		CallTimeout: f.ethTimeout,
-		Logger:      log.With("component", "monitor"),
+		Logger:      log,
 	}, st, monitor.NewProtocolReader(protocol), logs, heads)
 	if err != nil {
 		return nil, err
 	}
-	hub := monitor.NewHub(st, monitor.HubOptions{Logger: log.With("component", "hub")})
-	svc, err := rpc.NewFloatService(mon, hub, rpc.FloatOptions{Logger: log.With("component", "floats")})
+	hub := monitor.NewHub(st, monitor.HubOptions{Logger: log})
+	svc, err := rpc.NewFloatService(mon, hub, rpc.FloatOptions{Logger: log})
 	if err != nil {
 		return nil, err
 	}
