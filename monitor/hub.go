@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -51,6 +52,9 @@ type Hub struct {
 	listener *store.Listener
 	opts     HubOptions
 	log      *slog.Logger
+
+	// Counted for metrics: notifications received, values offered.
+	notifications, updates atomic.Uint64
 
 	mu      sync.Mutex
 	subs    map[[20]byte]map[*Subscription]struct{}
@@ -174,6 +178,12 @@ func (h *Hub) Subscribe(sender common.Address) (*Subscription, error) {
 	return s, nil
 }
 
+// Notifications is the number of float notifications received.
+func (h *Hub) Notifications() uint64 { return h.notifications.Load() }
+
+// Updates is the number of float values offered to subscribers.
+func (h *Hub) Updates() uint64 { return h.updates.Load() }
+
 // Subscribers returns the number of open subscriptions.
 func (h *Hub) Subscribers() int {
 	h.mu.Lock()
@@ -208,6 +218,7 @@ func (h *Hub) markAll() {
 }
 
 func (h *Hub) onNotify(payload string) {
+	h.notifications.Add(1)
 	if payload == store.FloatAllSenders {
 		h.markAll()
 		return
@@ -339,6 +350,7 @@ func (h *Hub) deliver(ctx context.Context, batch [][20]byte) error {
 		v := MaxFloat(fs)
 		for s := range h.subs[fs.Sender] {
 			s.offer(v)
+			h.updates.Add(1)
 		}
 	}
 	return nil

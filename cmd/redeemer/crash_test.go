@@ -166,6 +166,7 @@ func (c *cluster) serve(name string, extra ...string) (*proc, string) {
 		"--keystore", c.info.RedeemerKeystore, "--password-file", c.info.RedeemerPasswordFile,
 		"--grpc-addr", addr, "--data-dir", filepath.Join(c.t.TempDir(), "data"),
 		"--confirmations", "2", "--poll-interval", "100ms", "--leader-check", "300ms", "--reprice-after", "30",
+		"--metrics-addr", "127.0.0.1:0",
 	}, extra...)
 	p := startProc(c.t, name, c.bin, args...)
 	p.waitLog(c.t, "gRPC server listening", 60*time.Second)

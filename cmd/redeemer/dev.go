@@ -149,6 +149,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
+	if err := fl.registerMetrics(o); err != nil {
+		return err
+	}
 	g.Go(func() error { return fl.runHub(gctx) })
 	g.Go(func() error {
 		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, fl, o,

@@ -6,10 +6,13 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +59,7 @@ func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *proc) 
 		"--round-length", "5",
 		"--data-dir", filepath.Join(dir, "data"),
 		"--info-file", infoPath,
+		"--metrics-addr", "127.0.0.1:0",
 	}, extra...)
 	p := startProc(t, "dev", bin, args...)
 	return waitInfo(t, p, infoPath), p
@@ -196,7 +200,7 @@ func expectCode(t *testing.T, err error, code codes.Code, msgPart string) {
 func TestDevEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	dsn := storetest.New(t)
-	info, _ := startDev(t, bin, dsn)
+	info, dev := startDev(t, bin, dsn)
 	if len(info.Senders) < 2 || info.Recipient == "" || info.RedeemerAccount == "" || info.EthRPCURL == "" {
 		t.Fatalf("info file incomplete: %+v", info)
 	}
@@ -242,6 +246,9 @@ func TestDevEndToEnd(t *testing.T) {
 		}
 		if v := new(big.Int).SetBytes(first.MaxFloat); v.Cmp(want) != 0 {
 			t.Fatalf("first streamed float = %s, want %s", v, want)
+		}
+		if m := scrape(t, dev); !strings.Contains(m, "redeemer_float_streams_open 1\n") {
+			t.Fatalf("metrics do not count the open stream:\n%s", grepLines(m, "redeemer_float"))
 		}
 		_, err = o.client.MaxFloat(ctx, &pb.MaxFloatReq{Sender: []byte{1, 2, 3}})
 		expectCode(t, err, codes.InvalidArgument, "")
@@ -322,4 +329,35 @@ func TestServeRejectsBadConfig(t *testing.T) {
 			t.Errorf("error output does not mention %s:\n%s", want, out)
 		}
 	}
+}
+
+// scrape reads the /metrics of a process started with --metrics-addr
+// 127.0.0.1:0, finding the port it bound in its log.
+func scrape(t *testing.T, p *proc) string {
+	t.Helper()
+	p.waitLog(t, "metrics and health endpoints listening", 30*time.Second)
+	m := regexp.MustCompile(`metrics and health endpoints listening.* addr=(\S+)`).FindStringSubmatch(p.logs.String())
+	if m == nil {
+		t.Fatal("no metrics address in the log")
+	}
+	resp, err := http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"redeemer/chain"
 	"redeemer/monitor"
@@ -47,6 +49,26 @@ func newFloats(log *slog.Logger, f *serviceFlags, st *store.Store, protocol *cha
 func (fl *floats) runHub(ctx context.Context) error {
 	if err := fl.hub.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
+	}
+	return nil
+}
+
+// registerMetrics exposes the fan-out's counters on the ops registry.
+func (fl *floats) registerMetrics(o *ops) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "redeemer", Name: "float_streams_open",
+			Help: "MonitorMaxFloat streams open on this replica."},
+			func() float64 { return float64(fl.hub.Subscribers()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "redeemer", Name: "float_notifications_total",
+			Help: "max_float notifications this replica received from PostgreSQL."},
+			func() float64 { return float64(fl.hub.Notifications()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "redeemer", Name: "float_updates_sent_total",
+			Help: "Max float values offered to streams (a slow stream keeps only the latest)."},
+			func() float64 { return float64(fl.hub.Updates()) }),
+	} {
+		if err := o.reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 	return nil
 }

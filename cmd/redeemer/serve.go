@@ -108,6 +108,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
+	if err := fl.registerMetrics(o); err != nil {
+		return err
+	}
 	g.Go(func() error { return fl.runHub(gctx) })
 	g.Go(func() error {
 		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, fl, o, func(string) error { return nil })
