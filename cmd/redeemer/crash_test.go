@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -450,5 +451,54 @@ func TestFloatAcrossReplicas(t *testing.T) {
 		if v := new(big.Int).SetBytes(upd.MaxFloat); v.Cmp(want) == 0 {
 			return
 		}
+	}
+}
+
+// TestServeStartupChecks: each setting that is well formed but wrong in
+// the world (no database there, no node there, no contract at the
+// Controller address, a wrong keystore password) stops serve at start with
+// an error that names it.
+func TestServeStartupChecks(t *testing.T) {
+	c := newCluster(t)
+	wrongPW := filepath.Join(t.TempDir(), "wrong")
+	if err := os.WriteFile(wrongPW, []byte("not the password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]string{
+		"--database-url": c.dsn, "--eth-url": c.info.EthRPCURL, "--controller": c.info.Controller,
+		"--recipient": c.info.Recipient, "--keystore": c.info.RedeemerKeystore,
+		"--password-file": c.info.RedeemerPasswordFile, "--grpc-addr": "127.0.0.1:0", "--metrics-addr": "",
+		"--data-dir": t.TempDir(), "--eth-timeout": "2s",
+	}
+	cases := []struct {
+		name, flag, value, want string
+	}{
+		{"no database", "--database-url", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "database"},
+		{"no node", "--eth-url", "http://127.0.0.1:1", "127.0.0.1:1"},
+		{"controller without code", "--controller", c.info.Recipient, "controller"},
+		{"wrong password", "--password-file", wrongPW, "cannot decrypt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"serve"}
+			for k, v := range good {
+				if k == tc.flag {
+					v = tc.value
+				}
+				args = append(args, k, v)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, c.bin, args...).CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("serve kept running with %s %s", tc.flag, tc.value)
+			}
+			if err == nil {
+				t.Fatalf("serve exited 0 with %s %s", tc.flag, tc.value)
+			}
+			if !strings.Contains(strings.ToLower(string(out)), strings.ToLower(tc.want)) {
+				t.Fatalf("error does not name %q:\n%s", tc.want, out)
+			}
+		})
 	}
 }
