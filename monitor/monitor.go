@@ -312,23 +312,35 @@ func (m *Monitor) Track(ctx context.Context, sender common.Address) error {
 // package-level MaxFloat), refreshing it from chain first when the sender
 // is not tracked yet or the stored values belong to another recipient.
 func (m *Monitor) MaxFloat(ctx context.Context, sender common.Address) (*big.Int, error) {
-	fs, err := m.floatState(ctx, sender)
+	fs, err := m.FloatState(ctx, sender)
 	if err != nil {
 		return nil, err
 	}
-	if !m.usable(fs) {
-		if err := m.Refresh(ctx, sender); err != nil {
-			return nil, err
-		}
-		if fs, err = m.floatState(ctx, sender); err != nil {
-			return nil, err
-		}
-		if !m.usable(fs) {
-			// Only a concurrent writer for another recipient gets here.
-			return nil, fmt.Errorf("monitor: no usable state for %s after a refresh", sender)
-		}
-	}
 	return MaxFloat(fs), nil
+}
+
+// FloatState returns sender's stored state and the protocol values, both
+// non-nil, refreshing them from chain first when the sender is not tracked
+// yet or the stored values belong to another recipient.
+func (m *Monitor) FloatState(ctx context.Context, sender common.Address) (store.FloatState, error) {
+	fs, err := m.floatState(ctx, sender)
+	if err != nil {
+		return fs, err
+	}
+	if m.usable(fs) {
+		return fs, nil
+	}
+	if err := m.Refresh(ctx, sender); err != nil {
+		return fs, err
+	}
+	if fs, err = m.floatState(ctx, sender); err != nil {
+		return fs, err
+	}
+	if !m.usable(fs) {
+		// Only a concurrent writer for another recipient gets here.
+		return fs, fmt.Errorf("monitor: no usable state for %s after a refresh", sender)
+	}
+	return fs, nil
 }
 
 func (m *Monitor) floatState(ctx context.Context, sender common.Address) (fs store.FloatState, err error) {

@@ -16,13 +16,15 @@ import (
 
 	"redeemer/monitor"
 	"redeemer/rpc/pb"
+	"redeemer/store"
 )
 
-// FloatServer serves max floats; Server delegates MaxFloat and
-// MonitorMaxFloat to it. *FloatService implements it.
+// FloatServer serves max floats and sender state; Server delegates
+// MaxFloat, MonitorMaxFloat and SenderInfo to it. *FloatService implements it.
 type FloatServer interface {
 	MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.MaxFloatUpdate, error)
 	MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeemer_MonitorMaxFloatServer) error
+	SenderInfo(ctx context.Context, m *pb.MaxFloatReq) (*pb.SenderInfoRes, error)
 }
 
 // FloatOptions tune a FloatService. Zero values take the defaults in
@@ -100,6 +102,61 @@ func (f *FloatService) MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.Max
 		return nil, f.unavailable(ctx, "max float", sender.Hex(), err)
 	}
 	return &pb.MaxFloatUpdate{MaxFloat: WireFloat(v)}, nil
+}
+
+// SenderInfo returns the sender's stored TicketBroker state, reading it
+// from chain first when the service does not track the sender yet. Every
+// value comes from one stored snapshot, so max_float agrees with the rest.
+func (f *FloatService) SenderInfo(ctx context.Context, m *pb.MaxFloatReq) (*pb.SenderInfoRes, error) {
+	sender, err := address("sender", m.GetSender())
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, "invalid request: "+err.Error())
+	}
+	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	defer cancel()
+	fs, err := f.mon.FloatState(tctx, sender)
+	if err != nil {
+		return nil, f.unavailable(ctx, "sender info", sender.Hex(), err)
+	}
+	res, err := senderInfo(fs)
+	if err != nil {
+		f.log.Error("stored sender state does not fit the wire", "sender", sender.Hex(), "err", err)
+		return nil, status.Error(codes.Internal, "stored sender state does not fit the wire")
+	}
+	return res, nil
+}
+
+// senderInfo encodes a usable float state (State and Protocol set).
+func senderInfo(fs store.FloatState) (*pb.SenderInfoRes, error) {
+	s, p := fs.State, fs.Protocol
+	if !p.CurrentRound.IsInt64() || !p.LastInitializedRound.IsInt64() {
+		return nil, fmt.Errorf("round %s or last initialized round %s exceeds int64", p.CurrentRound, p.LastInitializedRound)
+	}
+	claimedInRound, claimedBy := s.ClaimedInRound, s.ClaimedByRecipient
+	if s.Round.Cmp(p.CurrentRound) < 0 {
+		// Read in an earlier round: the chain has reset these claims
+		// already, as monitor.ReserveAlloc assumes too.
+		claimedInRound, claimedBy = new(big.Int), new(big.Int)
+	}
+	return &pb.SenderInfoRes{
+		Deposit:                      wireUint(s.Deposit),
+		WithdrawRound:                wireUint(s.WithdrawRound),
+		ReserveFundsRemaining:        wireUint(s.FundsRemaining),
+		ReserveClaimedInCurrentRound: wireUint(claimedInRound),
+		ClaimedByRecipient:           wireUint(claimedBy),
+		LastInitializedRound:         p.LastInitializedRound.Int64(),
+		CurrentRound:                 p.CurrentRound.Int64(),
+		MaxFloat:                     WireFloat(monitor.MaxFloat(fs)),
+	}, nil
+}
+
+// wireUint encodes a chain amount or round, never negative, big-endian
+// with zero as empty.
+func wireUint(v *big.Int) []byte {
+	if v == nil || v.Sign() <= 0 {
+		return []byte{}
+	}
+	return v.Bytes()
 }
 
 // MonitorMaxFloat sends the sender's current max float, then every change,

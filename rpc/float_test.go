@@ -498,6 +498,9 @@ func TestMaxFloatUnimplementedWithoutFloats(t *testing.T) {
 	if err := svc.MonitorMaxFloat(&pb.MaxFloatReq{}, nil); status.Code(err) != codes.Unimplemented {
 		t.Fatalf("MonitorMaxFloat without floats: %v, want Unimplemented", err)
 	}
+	if _, err := svc.SenderInfo(context.Background(), &pb.MaxFloatReq{Sender: make([]byte, 20)}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("SenderInfo without floats: %v, want Unimplemented", err)
+	}
 }
 
 type nilChain struct{ ChainState }
@@ -518,5 +521,141 @@ func TestWireFloat(t *testing.T) {
 		if got := WireFloat(c.in); string(got) != string(c.want) {
 			t.Errorf("WireFloat(%v) = %x, want %x", c.in, got, c.want)
 		}
+	}
+}
+
+// chainSenderInfo is what SenderInfo must report, read from the contracts.
+func (e *floatEnv) chainSenderInfo(sender common.Address) client.SenderInfo {
+	e.t.Helper()
+	p := e.c.Protocol()
+	info, err := p.SenderInfo(e.ctx, sender)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	claimedBy, err := p.ClaimedReserve(e.ctx, sender, e.c.Recipient().Address)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cur, err := p.CurrentRound(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	lir, err := p.LastInitializedRound(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return client.SenderInfo{
+		Deposit: info.Deposit, WithdrawRound: info.WithdrawRound, ReserveFundsRemaining: info.FundsRemaining,
+		ReserveClaimedInCurrentRound: info.ClaimedInCurrentRound, ClaimedByRecipient: claimedBy,
+		LastInitializedRound: lir.Int64(), CurrentRound: cur.Int64(), MaxFloat: e.wantFloat(sender, new(big.Int)),
+	}
+}
+
+func sameSenderInfo(a, b client.SenderInfo) bool {
+	for _, p := range [][2]*big.Int{
+		{a.Deposit, b.Deposit}, {a.WithdrawRound, b.WithdrawRound}, {a.ReserveFundsRemaining, b.ReserveFundsRemaining},
+		{a.ReserveClaimedInCurrentRound, b.ReserveClaimedInCurrentRound}, {a.ClaimedByRecipient, b.ClaimedByRecipient},
+		{a.MaxFloat, b.MaxFloat},
+	} {
+		if p[0].Cmp(p[1]) != 0 {
+			return false
+		}
+	}
+	return a.LastInitializedRound == b.LastInitializedRound && a.CurrentRound == b.CurrentRound
+}
+
+func (e *floatEnv) goClient(r *floatReplica) *client.Client {
+	e.t.Helper()
+	c, err := client.Dial(r.addr, client.Options{}, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// expectSenderInfo waits for the service to report what the chain holds:
+// the monitor stores a change a poll after it is mined.
+func (e *floatEnv) expectSenderInfo(c *client.Client, sender common.Address, what string) client.SenderInfo {
+	e.t.Helper()
+	want := e.chainSenderInfo(sender)
+	var got client.SenderInfo
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if got, err = c.SenderInfo(e.ctx, sender); err == nil && sameSenderInfo(got, want) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: SenderInfo = %+v, %v; want %+v", what, got, err, want)
+		}
+	}
+}
+
+func TestSenderInfoMatchesChain(t *testing.T) {
+	t.Parallel()
+	e := newFloatEnv(t, floatEnvOpts{chain: devchain.Options{Senders: 3}})
+	r := e.replicas[0]
+	c := e.goClient(r)
+	s0, s2 := e.c.Senders()[0], e.c.Senders()[2].Address
+
+	e.expectSenderInfo(c, s0.Address, "funded sender")
+
+	// A ticket larger than the deposit draws the deposit, then the
+	// reserve: every claim field becomes non-zero.
+	e.c.InitializeRound()
+	if err := e.c.Redeem(s0, e.c.Recipient().Address, monitortest.Ether(12)); err != nil {
+		t.Fatal(err)
+	}
+	got := e.expectSenderInfo(c, s0.Address, "after a redemption from the reserve")
+	if got.Deposit.Sign() != 0 || got.ClaimedByRecipient.Sign() == 0 || got.ReserveClaimedInCurrentRound.Sign() == 0 {
+		t.Fatalf("the redemption did not reach the reserve: %+v", got)
+	}
+
+	// A sender nobody asked about is read from chain first.
+	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State != nil {
+		t.Fatalf("sender tracked before anyone asked: %+v, %v", fs.State, err)
+	}
+	e.expectSenderInfo(c, s2, "unknown sender")
+
+	if _, err := r.client.SenderInfo(e.ctx, &pb.MaxFloatReq{Sender: make([]byte, 19)}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("SenderInfo with a 19-byte sender: %v, want InvalidArgument", err)
+	}
+}
+
+func TestValidateSenderRefusesUnlockingSender(t *testing.T) {
+	t.Parallel()
+	// With an unlock period of 1 an unlock started in an initialized round
+	// ends with the next one: the sender is about to withdraw at once.
+	e := newFloatEnv(t, floatEnvOpts{chain: devchain.Options{UnlockPeriod: 1}})
+	c := e.goClient(e.replicas[0])
+	s0, s1 := e.c.Senders()[0], e.c.Senders()[1]
+	e.c.InitializeRound()
+	for _, s := range []devchain.Account{s0, s1} {
+		if err := c.ValidateSender(e.ctx, s.Address); err != nil {
+			t.Fatalf("ValidateSender(%s) before any unlock: %v", s.Address, err)
+		}
+	}
+
+	if err := e.c.Unlock(s1); err != nil {
+		t.Fatal(err)
+	}
+	info := e.expectSenderInfo(c, s1.Address, "after the unlock")
+	if info.WithdrawRound.Sign() == 0 || info.WithdrawRound.Int64() > info.LastInitializedRound+1 {
+		t.Fatalf("the chain does not put the unlock within a round: %+v", info)
+	}
+	if err := c.ValidateSender(e.ctx, s1.Address); !errors.Is(err, client.ErrSenderWithdrawing) {
+		t.Fatalf("ValidateSender of the unlocking sender: %v, want ErrSenderWithdrawing", err)
+	}
+	if err := c.ValidateSender(e.ctx, s0.Address); err != nil {
+		t.Fatalf("ValidateSender of the other sender: %v", err)
+	}
+
+	// Cancelling the unlock makes the sender acceptable again.
+	if err := e.c.CancelUnlock(s1); err != nil {
+		t.Fatal(err)
+	}
+	e.expectSenderInfo(c, s1.Address, "after cancelling the unlock")
+	if err := c.ValidateSender(e.ctx, s1.Address); err != nil {
+		t.Fatalf("ValidateSender after the unlock was cancelled: %v", err)
 	}
 }

@@ -38,8 +38,8 @@ type Config struct {
 	Recipient common.Address
 	Chain     ChainState
 	Store     TicketStore
-	// Floats serves MaxFloat and MonitorMaxFloat; without it they answer
-	// Unimplemented.
+	// Floats serves MaxFloat, MonitorMaxFloat and SenderInfo; without it
+	// they answer Unimplemented.
 	Floats FloatServer
 	Logger *slog.Logger
 	// ChainTimeout bounds one Ethereum call; DBTimeout one insert. Each is
@@ -150,6 +150,18 @@ func (s *Server) MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.MaxFloatU
 		return nil, status.Error(codes.Unimplemented, "max float is not served")
 	}
 	return s.cfg.Floats.MaxFloat(ctx, m)
+}
+
+// SenderInfo returns a sender's stored TicketBroker state (see
+// FloatService); without Config.Floats it answers Unimplemented.
+func (s *Server) SenderInfo(ctx context.Context, m *pb.MaxFloatReq) (*pb.SenderInfoRes, error) {
+	if err := s.codec.take(m); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if s.cfg.Floats == nil {
+		return nil, status.Error(codes.Unimplemented, "sender info is not served")
+	}
+	return s.cfg.Floats.SenderInfo(ctx, m)
 }
 
 // MonitorMaxFloat streams a sender's max float, like MaxFloat.

@@ -13,6 +13,8 @@
 //   - a stream that ends or fails drops its sender from the cache;
 //   - a sender not asked for during IdleTimeout (5 minutes) is dropped and
 //     its stream closed.
+//
+// SenderInfo and ValidateSender ask the server on every call.
 package client
 
 import (
@@ -34,6 +36,12 @@ import (
 
 // ErrClosed is returned by calls on a closed Client.
 var ErrClosed = errors.New("redeemer client: closed")
+
+// ErrSenderWithdrawing is returned (wrapped, with the rounds) by
+// ValidateSender for a sender whose unlock ends no later than the round
+// after the last initialized one: it can withdraw before a ticket it signs
+// now could be redeemed, so its tickets are worth nothing.
+var ErrSenderWithdrawing = errors.New("redeemer client: sender is about to withdraw")
 
 // Clock is the time source of the cache's idle timeout. Tests substitute a
 // clock they advance by hand.
@@ -144,6 +152,71 @@ func (c *Client) QueueTicket(ctx context.Context, t *pb.Ticket) error {
 	}
 	_, err := c.rpc.QueueTicket(ctx, t)
 	return err
+}
+
+// SenderInfo is a sender's TicketBroker state as the redeemer last stored
+// it. Amounts are in wei; the claims belong to CurrentRound.
+type SenderInfo struct {
+	Deposit *big.Int
+	// WithdrawRound is 0 unless the sender is unlocking.
+	WithdrawRound                *big.Int
+	ReserveFundsRemaining        *big.Int
+	ReserveClaimedInCurrentRound *big.Int
+	// ClaimedByRecipient is the part of the reserve the redeemer's
+	// recipient claimed.
+	ClaimedByRecipient   *big.Int
+	LastInitializedRound int64
+	CurrentRound         int64
+	MaxFloat             *big.Int
+}
+
+// SenderInfo asks the redeemer for sender's state. It is never cached: it
+// is meant for decisions that are rare next to MaxFloat, such as accepting
+// a new sender.
+func (c *Client) SenderInfo(ctx context.Context, sender common.Address) (SenderInfo, error) {
+	if c.isClosed() {
+		return SenderInfo{}, ErrClosed
+	}
+	res, err := c.rpc.SenderInfo(ctx, &pb.MaxFloatReq{Sender: sender.Bytes()})
+	if err != nil {
+		return SenderInfo{}, err
+	}
+	return SenderInfo{
+		Deposit:                      new(big.Int).SetBytes(res.GetDeposit()),
+		WithdrawRound:                new(big.Int).SetBytes(res.GetWithdrawRound()),
+		ReserveFundsRemaining:        new(big.Int).SetBytes(res.GetReserveFundsRemaining()),
+		ReserveClaimedInCurrentRound: new(big.Int).SetBytes(res.GetReserveClaimedInCurrentRound()),
+		ClaimedByRecipient:           new(big.Int).SetBytes(res.GetClaimedByRecipient()),
+		LastInitializedRound:         res.GetLastInitializedRound(),
+		CurrentRound:                 res.GetCurrentRound(),
+		MaxFloat:                     new(big.Int).SetBytes(res.GetMaxFloat()),
+	}, nil
+}
+
+// ValidateSender returns an error wrapping ErrSenderWithdrawing when
+// sender's unlock ends at or before LastInitializedRound + 1, as
+// go-livepeer's ValidateSender does; any other error means the redeemer
+// could not answer.
+func (c *Client) ValidateSender(ctx context.Context, sender common.Address) error {
+	info, err := c.SenderInfo(ctx, sender)
+	if err != nil {
+		return fmt.Errorf("redeemer client: validate sender %s: %w", sender.Hex(), err)
+	}
+	return checkWithdrawing(sender, info)
+}
+
+// checkWithdrawing is ValidateSender's rule.
+func checkWithdrawing(sender common.Address, info SenderInfo) error {
+	if info.WithdrawRound == nil || info.WithdrawRound.Sign() == 0 {
+		return nil
+	}
+	limit := new(big.Int).SetInt64(info.LastInitializedRound)
+	limit.Add(limit, big.NewInt(1))
+	if info.WithdrawRound.Cmp(limit) <= 0 {
+		return fmt.Errorf("%w: %s withdraws from round %s, last initialized round %d",
+			ErrSenderWithdrawing, sender.Hex(), info.WithdrawRound, info.LastInitializedRound)
+	}
+	return nil
 }
 
 // MaxFloat returns the largest face value, in wei, the redeemer vouches for

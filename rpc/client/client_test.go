@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"math/big"
 	"net"
 	"sync"
@@ -32,6 +33,8 @@ type fakeRedeemer struct {
 	refuse error
 	// fail ends every open stream with this error when sent on.
 	fail chan error
+	// info answers SenderInfo; nil answers Unimplemented.
+	info *pb.SenderInfoRes
 }
 
 func newFakeRedeemer() *fakeRedeemer {
@@ -380,5 +383,121 @@ func TestConcurrentFirstCallsOpenOneCachedStream(t *testing.T) {
 	eventually(t, "extra streams to close", func() bool { _, open := f.counts(a); return open == 1 })
 	if c.Cached() != 1 {
 		t.Fatalf("%d senders cached, want 1", c.Cached())
+	}
+}
+
+func TestCacheRecoversAfterServerRestart(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	serve := func(f *fakeRedeemer, lis net.Listener) *grpc.Server {
+		srv := grpc.NewServer()
+		pb.RegisterTicketRedeemerServer(srv, f)
+		go srv.Serve(lis)
+		t.Cleanup(srv.Stop)
+		return srv
+	}
+	first := newFakeRedeemer()
+	srv := serve(first, lis)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := New(conn, Options{})
+	t.Cleanup(func() { c.Close() })
+
+	a := common.Address{0xa}
+	first.set(a, 7)
+	if got := maxFloat(t, c, a); got != 7 || c.Cached() != 1 {
+		t.Fatalf("MaxFloat = %d with %d cached, want 7 cached", got, c.Cached())
+	}
+
+	// The stream ends with the server, which drops the entry: a stale
+	// value must not outlive the stream that kept it current.
+	srv.Stop()
+	eventually(t, "the entry to be dropped", func() bool { return c.Cached() == 0 })
+
+	lis, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := newFakeRedeemer()
+	second.set(a, 9)
+	serve(second, lis)
+
+	// The connection reconnects with backoff; until then calls fail fast
+	// with Unavailable, as they would for any orchestrator.
+	var got *big.Int
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, err = c.MaxFloat(context.Background(), a)
+		if err == nil && c.Cached() == 1 {
+			break
+		}
+		if err != nil && status.Code(err) != codes.Unavailable {
+			t.Fatalf("MaxFloat after the restart: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no cached MaxFloat after the restart: %v, %v (%d cached)", got, err, c.Cached())
+		}
+	}
+	if got.Int64() != 9 {
+		t.Fatalf("MaxFloat after the restart = %s, want the new server's 9", got)
+	}
+	if _, open := second.counts(a); open != 1 {
+		t.Fatalf("%d streams open on the new server, want 1", open)
+	}
+	second.set(a, 10)
+	eventually(t, "the re-opened stream to update the cache", func() bool {
+		v, err := c.MaxFloat(context.Background(), a)
+		return err == nil && v.Int64() == 10
+	})
+}
+
+func (f *fakeRedeemer) SenderInfo(ctx context.Context, m *pb.MaxFloatReq) (*pb.SenderInfoRes, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.info == nil {
+		return nil, status.Error(codes.Unimplemented, "no sender info")
+	}
+	return f.info, nil
+}
+
+func TestValidateSender(t *testing.T) {
+	t.Parallel()
+	f, clock := newFakeRedeemer(), newFakeClock()
+	c := newClient(t, f, clock)
+	a := common.Address{0xa}
+	if err := c.ValidateSender(context.Background(), a); status.Code(err) != codes.Unimplemented ||
+		errors.Is(err, ErrSenderWithdrawing) {
+		t.Fatalf("ValidateSender against a server without SenderInfo: %v, want Unimplemented", err)
+	}
+	for _, tc := range []struct {
+		withdrawRound   []byte
+		lastInitialized int64
+		wantWithdrawing bool
+	}{
+		{nil, 10, false},             // not unlocking
+		{[]byte{12}, 10, false},      // the unlock ends after the next round
+		{[]byte{11}, 10, true},       // ends with the next round
+		{[]byte{10}, 10, true},       // already over
+		{[]byte{1, 0, 0}, 10, false}, // big-endian: 65536
+	} {
+		f.mu.Lock()
+		f.info = &pb.SenderInfoRes{Deposit: []byte{1}, WithdrawRound: tc.withdrawRound,
+			LastInitializedRound: tc.lastInitialized, CurrentRound: tc.lastInitialized}
+		f.mu.Unlock()
+		err := c.ValidateSender(context.Background(), a)
+		if got := errors.Is(err, ErrSenderWithdrawing); got != tc.wantWithdrawing || (!got && err != nil) {
+			t.Errorf("withdraw round %x, last initialized %d: %v, want withdrawing %v",
+				tc.withdrawRound, tc.lastInitialized, err, tc.wantWithdrawing)
+		}
+	}
+	info, err := c.SenderInfo(context.Background(), a)
+	if err != nil || info.Deposit.Int64() != 1 || info.WithdrawRound.Int64() != 65536 || info.MaxFloat.Sign() != 0 {
+		t.Fatalf("SenderInfo = %+v, %v", info, err)
 	}
 }

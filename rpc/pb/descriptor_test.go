@@ -30,6 +30,9 @@ func TestServiceMethods(t *testing.T) {
 		{"QueueTicket", "/net.TicketRedeemer/QueueTicket", "net.Ticket", "net.QueueTicketRes", false},
 		{"MaxFloat", "/net.TicketRedeemer/MaxFloat", "net.MaxFloatReq", "net.MaxFloatUpdate", false},
 		{"MonitorMaxFloat", "/net.TicketRedeemer/MonitorMaxFloat", "net.MaxFloatReq", "net.MaxFloatUpdate", true},
+		// Ours alone: go-livepeer's client never calls it, so adding it
+		// leaves that client's view of the service unchanged.
+		{"SenderInfo", "/net.TicketRedeemer/SenderInfo", "net.MaxFloatReq", "net.SenderInfoRes", false},
 	}
 	if got := svc.Methods().Len(); got != len(want) {
 		t.Errorf("TicketRedeemer has %d methods, want %d", got, len(want))
@@ -64,6 +67,7 @@ func TestServiceMethods(t *testing.T) {
 		pb.TicketRedeemer_QueueTicket_FullMethodName:     "/net.TicketRedeemer/QueueTicket",
 		pb.TicketRedeemer_MaxFloat_FullMethodName:        "/net.TicketRedeemer/MaxFloat",
 		pb.TicketRedeemer_MonitorMaxFloat_FullMethodName: "/net.TicketRedeemer/MonitorMaxFloat",
+		pb.TicketRedeemer_SenderInfo_FullMethodName:      "/net.TicketRedeemer/SenderInfo",
 	} {
 		if got != want {
 			t.Errorf("generated full method name %q, want %q", got, want)
@@ -113,6 +117,16 @@ func TestMessageFields(t *testing.T) {
 		},
 		"MaxFloatUpdate": {
 			{1, "max_float", protoreflect.BytesKind, ""},
+		},
+		"SenderInfoRes": {
+			{1, "deposit", protoreflect.BytesKind, ""},
+			{2, "withdraw_round", protoreflect.BytesKind, ""},
+			{3, "reserve_funds_remaining", protoreflect.BytesKind, ""},
+			{4, "reserve_claimed_in_current_round", protoreflect.BytesKind, ""},
+			{5, "claimed_by_recipient", protoreflect.BytesKind, ""},
+			{6, "last_initialized_round", protoreflect.Int64Kind, ""},
+			{7, "current_round", protoreflect.Int64Kind, ""},
+			{8, "max_float", protoreflect.BytesKind, ""},
 		},
 	}
 

@@ -463,6 +463,118 @@ func (x *MaxFloatUpdate) GetMaxFloat() []byte {
 	return nil
 }
 
+// SenderInfoRes is a sender's stored TicketBroker state. Big integers follow
+// the encoding rules above.
+type SenderInfoRes struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sender's deposit, in wei.
+	Deposit []byte `protobuf:"bytes,1,opt,name=deposit,proto3" json:"deposit,omitempty"`
+	// Round from which the sender may withdraw; empty (0) when no unlock is
+	// in progress.
+	WithdrawRound []byte `protobuf:"bytes,2,opt,name=withdraw_round,json=withdrawRound,proto3" json:"withdraw_round,omitempty"`
+	// Reserve the sender still holds, in wei.
+	ReserveFundsRemaining []byte `protobuf:"bytes,3,opt,name=reserve_funds_remaining,json=reserveFundsRemaining,proto3" json:"reserve_funds_remaining,omitempty"`
+	// Reserve all recipients claimed from the sender in current_round.
+	ReserveClaimedInCurrentRound []byte `protobuf:"bytes,4,opt,name=reserve_claimed_in_current_round,json=reserveClaimedInCurrentRound,proto3" json:"reserve_claimed_in_current_round,omitempty"`
+	// Reserve this service's recipient claimed from the sender in
+	// current_round.
+	ClaimedByRecipient []byte `protobuf:"bytes,5,opt,name=claimed_by_recipient,json=claimedByRecipient,proto3" json:"claimed_by_recipient,omitempty"`
+	// RoundsManager.lastInitializedRound when the state was read.
+	LastInitializedRound int64 `protobuf:"varint,6,opt,name=last_initialized_round,json=lastInitializedRound,proto3" json:"last_initialized_round,omitempty"`
+	// RoundsManager.currentRound when the state was read.
+	CurrentRound int64 `protobuf:"varint,7,opt,name=current_round,json=currentRound,proto3" json:"current_round,omitempty"`
+	// Sender's max float, encoded as in MaxFloatUpdate.
+	MaxFloat      []byte `protobuf:"bytes,8,opt,name=max_float,json=maxFloat,proto3" json:"max_float,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SenderInfoRes) Reset() {
+	*x = SenderInfoRes{}
+	mi := &file_redeemer_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SenderInfoRes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SenderInfoRes) ProtoMessage() {}
+
+func (x *SenderInfoRes) ProtoReflect() protoreflect.Message {
+	mi := &file_redeemer_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SenderInfoRes.ProtoReflect.Descriptor instead.
+func (*SenderInfoRes) Descriptor() ([]byte, []int) {
+	return file_redeemer_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SenderInfoRes) GetDeposit() []byte {
+	if x != nil {
+		return x.Deposit
+	}
+	return nil
+}
+
+func (x *SenderInfoRes) GetWithdrawRound() []byte {
+	if x != nil {
+		return x.WithdrawRound
+	}
+	return nil
+}
+
+func (x *SenderInfoRes) GetReserveFundsRemaining() []byte {
+	if x != nil {
+		return x.ReserveFundsRemaining
+	}
+	return nil
+}
+
+func (x *SenderInfoRes) GetReserveClaimedInCurrentRound() []byte {
+	if x != nil {
+		return x.ReserveClaimedInCurrentRound
+	}
+	return nil
+}
+
+func (x *SenderInfoRes) GetClaimedByRecipient() []byte {
+	if x != nil {
+		return x.ClaimedByRecipient
+	}
+	return nil
+}
+
+func (x *SenderInfoRes) GetLastInitializedRound() int64 {
+	if x != nil {
+		return x.LastInitializedRound
+	}
+	return 0
+}
+
+func (x *SenderInfoRes) GetCurrentRound() int64 {
+	if x != nil {
+		return x.CurrentRound
+	}
+	return 0
+}
+
+func (x *SenderInfoRes) GetMaxFloat() []byte {
+	if x != nil {
+		return x.MaxFloat
+	}
+	return nil
+}
+
 var File_redeemer_proto protoreflect.FileDescriptor
 
 const file_redeemer_proto_rawDesc = "" +
@@ -493,11 +605,22 @@ const file_redeemer_proto_rawDesc = "" +
 	"\vMaxFloatReq\x12\x16\n" +
 	"\x06sender\x18\x01 \x01(\fR\x06sender\"-\n" +
 	"\x0eMaxFloatUpdate\x12\x1b\n" +
-	"\tmax_float\x18\x01 \x01(\fR\bmaxFloat2\xb0\x01\n" +
+	"\tmax_float\x18\x01 \x01(\fR\bmaxFloat\"\xfa\x02\n" +
+	"\rSenderInfoRes\x12\x18\n" +
+	"\adeposit\x18\x01 \x01(\fR\adeposit\x12%\n" +
+	"\x0ewithdraw_round\x18\x02 \x01(\fR\rwithdrawRound\x126\n" +
+	"\x17reserve_funds_remaining\x18\x03 \x01(\fR\x15reserveFundsRemaining\x12F\n" +
+	" reserve_claimed_in_current_round\x18\x04 \x01(\fR\x1creserveClaimedInCurrentRound\x120\n" +
+	"\x14claimed_by_recipient\x18\x05 \x01(\fR\x12claimedByRecipient\x124\n" +
+	"\x16last_initialized_round\x18\x06 \x01(\x03R\x14lastInitializedRound\x12#\n" +
+	"\rcurrent_round\x18\a \x01(\x03R\fcurrentRound\x12\x1b\n" +
+	"\tmax_float\x18\b \x01(\fR\bmaxFloat2\xe4\x01\n" +
 	"\x0eTicketRedeemer\x12/\n" +
 	"\vQueueTicket\x12\v.net.Ticket\x1a\x13.net.QueueTicketRes\x121\n" +
 	"\bMaxFloat\x12\x10.net.MaxFloatReq\x1a\x13.net.MaxFloatUpdate\x12:\n" +
-	"\x0fMonitorMaxFloat\x12\x10.net.MaxFloatReq\x1a\x13.net.MaxFloatUpdate0\x01B\x11Z\x0fredeemer/rpc/pbb\x06proto3"
+	"\x0fMonitorMaxFloat\x12\x10.net.MaxFloatReq\x1a\x13.net.MaxFloatUpdate0\x01\x122\n" +
+	"\n" +
+	"SenderInfo\x12\x10.net.MaxFloatReq\x1a\x12.net.SenderInfoResB\x11Z\x0fredeemer/rpc/pbb\x06proto3"
 
 var (
 	file_redeemer_proto_rawDescOnce sync.Once
@@ -511,7 +634,7 @@ func file_redeemer_proto_rawDescGZIP() []byte {
 	return file_redeemer_proto_rawDescData
 }
 
-var file_redeemer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_redeemer_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_redeemer_proto_goTypes = []any{
 	(*Ticket)(nil),                 // 0: net.Ticket
 	(*TicketParams)(nil),           // 1: net.TicketParams
@@ -520,6 +643,7 @@ var file_redeemer_proto_goTypes = []any{
 	(*QueueTicketRes)(nil),         // 4: net.QueueTicketRes
 	(*MaxFloatReq)(nil),            // 5: net.MaxFloatReq
 	(*MaxFloatUpdate)(nil),         // 6: net.MaxFloatUpdate
+	(*SenderInfoRes)(nil),          // 7: net.SenderInfoRes
 }
 var file_redeemer_proto_depIdxs = []int32{
 	1, // 0: net.Ticket.ticket_params:type_name -> net.TicketParams
@@ -529,11 +653,13 @@ var file_redeemer_proto_depIdxs = []int32{
 	0, // 4: net.TicketRedeemer.QueueTicket:input_type -> net.Ticket
 	5, // 5: net.TicketRedeemer.MaxFloat:input_type -> net.MaxFloatReq
 	5, // 6: net.TicketRedeemer.MonitorMaxFloat:input_type -> net.MaxFloatReq
-	4, // 7: net.TicketRedeemer.QueueTicket:output_type -> net.QueueTicketRes
-	6, // 8: net.TicketRedeemer.MaxFloat:output_type -> net.MaxFloatUpdate
-	6, // 9: net.TicketRedeemer.MonitorMaxFloat:output_type -> net.MaxFloatUpdate
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
+	5, // 7: net.TicketRedeemer.SenderInfo:input_type -> net.MaxFloatReq
+	4, // 8: net.TicketRedeemer.QueueTicket:output_type -> net.QueueTicketRes
+	6, // 9: net.TicketRedeemer.MaxFloat:output_type -> net.MaxFloatUpdate
+	6, // 10: net.TicketRedeemer.MonitorMaxFloat:output_type -> net.MaxFloatUpdate
+	7, // 11: net.TicketRedeemer.SenderInfo:output_type -> net.SenderInfoRes
+	8, // [8:12] is the sub-list for method output_type
+	4, // [4:8] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
 	4, // [4:4] is the sub-list for extension extendee
 	0, // [0:4] is the sub-list for field type_name
@@ -550,7 +676,7 @@ func file_redeemer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_redeemer_proto_rawDesc), len(file_redeemer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,6 +35,7 @@ const (
 	TicketRedeemer_QueueTicket_FullMethodName     = "/net.TicketRedeemer/QueueTicket"
 	TicketRedeemer_MaxFloat_FullMethodName        = "/net.TicketRedeemer/MaxFloat"
 	TicketRedeemer_MonitorMaxFloat_FullMethodName = "/net.TicketRedeemer/MonitorMaxFloat"
+	TicketRedeemer_SenderInfo_FullMethodName      = "/net.TicketRedeemer/SenderInfo"
 )
 
 // TicketRedeemerClient is the client API for TicketRedeemer service.
@@ -51,6 +52,10 @@ type TicketRedeemerClient interface {
 	MaxFloat(ctx context.Context, in *MaxFloatReq, opts ...grpc.CallOption) (*MaxFloatUpdate, error)
 	// MonitorMaxFloat streams a sender's max float every time it changes.
 	MonitorMaxFloat(ctx context.Context, in *MaxFloatReq, opts ...grpc.CallOption) (grpc.ServerStreamingClient[MaxFloatUpdate], error)
+	// SenderInfo returns the sender's TicketBroker state as the service last
+	// stored it, with the rounds it belongs to. go-livepeer's client does not
+	// call it; it lets a Go orchestrator refuse a sender about to withdraw.
+	SenderInfo(ctx context.Context, in *MaxFloatReq, opts ...grpc.CallOption) (*SenderInfoRes, error)
 }
 
 type ticketRedeemerClient struct {
@@ -100,6 +105,16 @@ func (c *ticketRedeemerClient) MonitorMaxFloat(ctx context.Context, in *MaxFloat
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type TicketRedeemer_MonitorMaxFloatClient = grpc.ServerStreamingClient[MaxFloatUpdate]
 
+func (c *ticketRedeemerClient) SenderInfo(ctx context.Context, in *MaxFloatReq, opts ...grpc.CallOption) (*SenderInfoRes, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SenderInfoRes)
+	err := c.cc.Invoke(ctx, TicketRedeemer_SenderInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TicketRedeemerServer is the server API for TicketRedeemer service.
 // All implementations must embed UnimplementedTicketRedeemerServer
 // for forward compatibility.
@@ -114,6 +129,10 @@ type TicketRedeemerServer interface {
 	MaxFloat(context.Context, *MaxFloatReq) (*MaxFloatUpdate, error)
 	// MonitorMaxFloat streams a sender's max float every time it changes.
 	MonitorMaxFloat(*MaxFloatReq, grpc.ServerStreamingServer[MaxFloatUpdate]) error
+	// SenderInfo returns the sender's TicketBroker state as the service last
+	// stored it, with the rounds it belongs to. go-livepeer's client does not
+	// call it; it lets a Go orchestrator refuse a sender about to withdraw.
+	SenderInfo(context.Context, *MaxFloatReq) (*SenderInfoRes, error)
 	mustEmbedUnimplementedTicketRedeemerServer()
 }
 
@@ -132,6 +151,9 @@ func (UnimplementedTicketRedeemerServer) MaxFloat(context.Context, *MaxFloatReq)
 }
 func (UnimplementedTicketRedeemerServer) MonitorMaxFloat(*MaxFloatReq, grpc.ServerStreamingServer[MaxFloatUpdate]) error {
 	return status.Error(codes.Unimplemented, "method MonitorMaxFloat not implemented")
+}
+func (UnimplementedTicketRedeemerServer) SenderInfo(context.Context, *MaxFloatReq) (*SenderInfoRes, error) {
+	return nil, status.Error(codes.Unimplemented, "method SenderInfo not implemented")
 }
 func (UnimplementedTicketRedeemerServer) mustEmbedUnimplementedTicketRedeemerServer() {}
 func (UnimplementedTicketRedeemerServer) testEmbeddedByValue()                        {}
@@ -201,6 +223,24 @@ func _TicketRedeemer_MonitorMaxFloat_Handler(srv interface{}, stream grpc.Server
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type TicketRedeemer_MonitorMaxFloatServer = grpc.ServerStreamingServer[MaxFloatUpdate]
 
+func _TicketRedeemer_SenderInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MaxFloatReq)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketRedeemerServer).SenderInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketRedeemer_SenderInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketRedeemerServer).SenderInfo(ctx, req.(*MaxFloatReq))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TicketRedeemer_ServiceDesc is the grpc.ServiceDesc for TicketRedeemer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -215,6 +255,10 @@ var TicketRedeemer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MaxFloat",
 			Handler:    _TicketRedeemer_MaxFloat_Handler,
+		},
+		{
+			MethodName: "SenderInfo",
+			Handler:    _TicketRedeemer_SenderInfo_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
