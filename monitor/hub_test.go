@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"redeemer/monitor/monitortest"
 	"redeemer/store"
 	"redeemer/store/storetest"
 )
@@ -180,37 +181,9 @@ func TestHubResendsAfterReconnect(t *testing.T) {
 	s := e.subscribe(a)
 	expect(t, s, 1000)
 
-	terminateListener(t, e.ctx, e.st)
+	monitortest.TerminateListeners(t, e.ctx, e.st)
 	e.setReserve(a, 3000)
 	expect(t, s, 3000)
-}
-
-// terminateListener kills the database's listener session and waits until
-// it is gone.
-func terminateListener(t *testing.T, ctx context.Context, st *store.Store) {
-	t.Helper()
-	var n int
-	if err := st.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1 AND datname = current_database()`, store.ListenerApplicationName).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatal("no listener session to terminate")
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		var left int
-		if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND datname = current_database()`, store.ListenerApplicationName).Scan(&left); err != nil {
-			t.Fatal(err)
-		}
-		if left == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("listener session survived pg_terminate_backend")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestHubStopEndsSubscriptions(t *testing.T) {

@@ -370,36 +370,10 @@ func TestStreamRecoversChangesMissedWhileListenerWasDown(t *testing.T) {
 	a := e.stream(r.client, s0.Address)
 	a.expect("first value", e.wantFloat(s0.Address, new(big.Int)), within)
 
-	terminateListeners(t, e.ctx, r.st)
+	monitortest.TerminateListeners(t, e.ctx, r.st)
 	face := monitortest.Ether(5)
 	monitortest.Claim(t, e.ctx, r.st, monitortest.InsertTicket(t, e.ctx, r.st, s0.Address, e.c.Recipient().Address, face))
 	a.expect("claim during the outage", e.wantFloat(s0.Address, face), 700*time.Millisecond+within)
-}
-
-// terminateListeners ends every listener session on the database and waits
-// until they are gone.
-func terminateListeners(t *testing.T, ctx context.Context, st *store.Store) {
-	t.Helper()
-	var n int
-	if err := st.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1 AND datname = current_database()`, store.ListenerApplicationName).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatal("no listener session to terminate")
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND datname = current_database()`, store.ListenerApplicationName).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("listener sessions survived pg_terminate_backend")
-		}
-	}
 }
 
 func TestStreamLimitsAndCleanup(t *testing.T) {

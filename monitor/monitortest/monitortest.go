@@ -268,3 +268,31 @@ func Settle(t testing.TB, ctx context.Context, st *store.Store, c *store.Claimed
 		t.Fatal(err)
 	}
 }
+
+// TerminateListeners ends every LISTEN session of the service on st's
+// database, as a network fault or a DBA would, and waits until they are
+// gone. A subscriber may get its first value before its listener session is
+// up (the first value is read directly), so it first waits for a session.
+func TerminateListeners(t testing.TB, ctx context.Context, st *store.Store) {
+	t.Helper()
+	sessions := func(q string) int {
+		var n int
+		if err := st.Pool().QueryRow(ctx, q, store.ListenerApplicationName).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const where = ` FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`
+	for deadline := time.Now().Add(10 * time.Second); sessions(`SELECT count(pg_terminate_backend(pid))`+where) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no listener session to terminate")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(5 * time.Second); sessions(`SELECT count(*)`+where) > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("listener sessions survived pg_terminate_backend")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
