@@ -36,7 +36,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 // buildBinary compiles the real redeemer binary for tests that drive it as
 // an operator would.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "redeemer")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -47,7 +47,7 @@ func buildBinary(t *testing.T) string {
 }
 
 // startDev runs `redeemer dev` and waits for its info file.
-func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *proc) {
+func startDev(t testing.TB, bin, dsn string, extra ...string) (*devInfo, *proc) {
 	t.Helper()
 	dir := t.TempDir()
 	infoPath := filepath.Join(dir, "info.json")
@@ -66,7 +66,7 @@ func startDev(t *testing.T, bin, dsn string, extra ...string) (*devInfo, *proc) 
 }
 
 // waitInfo waits for the info file p writes once it serves.
-func waitInfo(t *testing.T, p *proc, path string) *devInfo {
+func waitInfo(t testing.TB, p *proc, path string) *devInfo {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -91,14 +91,14 @@ func waitInfo(t *testing.T, p *proc, path string) *devInfo {
 
 // orchestrator is what a separate program knows from the info file alone.
 type orchestrator struct {
-	t        *testing.T
+	t        testing.TB
 	info     *devInfo
 	protocol *chain.Protocol
 	client   pb.TicketRedeemerClient
 	db       *pgx.Conn
 }
 
-func newOrchestrator(t *testing.T, info *devInfo, dsn string) *orchestrator {
+func newOrchestrator(t testing.TB, info *devInfo, dsn string) *orchestrator {
 	t.Helper()
 	ctx := context.Background()
 	eth, err := ethclient.DialContext(ctx, info.EthRPCURL)
