@@ -45,6 +45,7 @@ type SenderInfo struct {
 // Protocol reads the protocol contracts. It holds no state beyond the
 // resolved addresses, so it is safe for concurrent use.
 type Protocol struct {
+	backend bind.ContractBackend
 	addrs   Addresses
 	broker  *contracts.TicketBroker
 	rounds  *contracts.RoundsManager
@@ -85,7 +86,7 @@ func NewProtocol(ctx context.Context, backend bind.ContractBackend, controller c
 		}
 		return addr, nil
 	}
-	p := &Protocol{control: control}
+	p := &Protocol{backend: backend, control: control}
 	p.addrs.Controller = controller
 	if p.addrs.TicketBroker, err = resolve("TicketBroker", TicketBrokerID); err != nil {
 		return nil, err
@@ -125,6 +126,16 @@ func (p *Protocol) Controller() *contracts.Controller { return p.control }
 
 // call binds every read to the caller's context, so callers own the timeouts.
 func (p *Protocol) call(ctx context.Context) *bind.CallOpts { return &bind.CallOpts{Context: ctx} }
+
+// LatestBlock is the number of the node's latest block: a header read,
+// far cheaper than a contract call, so callers can key per-block caches on it.
+func (p *Protocol) LatestBlock(ctx context.Context) (uint64, error) {
+	h, err := p.backend.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("latest header: %w", err)
+	}
+	return h.Number.Uint64(), nil
+}
 
 // CurrentRound is RoundsManager.currentRound at the latest block.
 func (p *Protocol) CurrentRound(ctx context.Context) (*big.Int, error) {

@@ -22,6 +22,7 @@ import (
 // ChainState is what intake reads from chain to judge a ticket.
 // *chain.Protocol implements it.
 type ChainState interface {
+	LatestBlock(ctx context.Context) (uint64, error)
 	CurrentRound(ctx context.Context) (*big.Int, error)
 	TicketValidityPeriod(ctx context.Context) (*big.Int, error)
 	BlockHashForRound(ctx context.Context, round *big.Int) (common.Hash, error)
@@ -53,9 +54,10 @@ type Config struct {
 // Server implements net.TicketRedeemer.
 type Server struct {
 	pb.UnimplementedTicketRedeemerServer
-	cfg   Config
-	log   *slog.Logger
-	codec *malformedCodec
+	cfg    Config
+	log    *slog.Logger
+	codec  *malformedCodec
+	rounds roundCache
 }
 
 // NewServer checks cfg and fills defaults.
@@ -182,39 +184,102 @@ type chainError struct{ err error }
 func (e *chainError) Error() string { return "ethereum node: " + e.err.Error() }
 func (e *chainError) Unwrap() error { return e.err }
 
-// checkOnChain applies the rules that need chain state. The four reads are
-// independent, so they run concurrently to keep intake latency at one round
-// trip.
+// checkOnChain applies the rules that need chain state. usedTickets is read
+// fresh for every ticket; the round rules use per-block cached reads when
+// they accept, and fresh reads before they refuse, so a cache can speed
+// intake up but never cost a valid ticket. The reads run concurrently to
+// keep intake latency at one round trip.
 func (s *Server) checkOnChain(ctx context.Context, t *DecodedTicket) error {
 	var (
-		used            bool
-		round, validity *big.Int
-		blockHash       common.Hash
+		used     bool
+		roundErr error
 	)
-	creation := big.NewInt(t.CreationRound)
 	g, gctx := errgroup.WithContext(ctx)
-	read := func(fn func(ctx context.Context) error) {
-		g.Go(func() error {
-			if err := s.retry(gctx, s.cfg.ChainTimeout, nil, fn); err != nil {
-				return &chainError{err}
-			}
-			return nil
+	g.Go(func() error {
+		return s.chainRead(gctx, func(ctx context.Context) (err error) {
+			used, err = s.cfg.Chain.IsTicketUsed(ctx, t.Hash)
+			return
 		})
-	}
-	read(func(ctx context.Context) (err error) { used, err = s.cfg.Chain.IsTicketUsed(ctx, t.Hash); return })
-	read(func(ctx context.Context) (err error) { round, err = s.cfg.Chain.CurrentRound(ctx); return })
-	read(func(ctx context.Context) (err error) { validity, err = s.cfg.Chain.TicketValidityPeriod(ctx); return })
-	read(func(ctx context.Context) (err error) {
-		blockHash, err = s.cfg.Chain.BlockHashForRound(ctx, creation)
-		return
+	})
+	g.Go(func() error {
+		round, validity, hash, err := s.roundState(gctx, t.CreationRound, true)
+		if err != nil {
+			return err
+		}
+		if roundErr = roundRules(t, round, validity, hash); roundErr == nil {
+			return nil
+		}
+		s.rounds.forget()
+		round, validity, hash, err = s.roundState(gctx, t.CreationRound, false)
+		if err != nil {
+			return err
+		}
+		roundErr = roundRules(t, round, validity, hash)
+		return nil
 	})
 	if err := g.Wait(); err != nil {
 		return err
 	}
-
 	if used {
 		return ruleErr("used", "ticket %s is already redeemed on chain", t.Hash.Hex())
 	}
+	return roundErr
+}
+
+// roundState reads the current round, the validity period and the creation
+// round's block hash, from the cache when cached is true and it has them.
+func (s *Server) roundState(ctx context.Context, creation int64, cached bool) (round, validity *big.Int, hash common.Hash, err error) {
+	var block uint64
+	if err := s.chainRead(ctx, func(ctx context.Context) (err error) {
+		block, err = s.cfg.Chain.LatestBlock(ctx)
+		return
+	}); err != nil {
+		return nil, nil, common.Hash{}, err
+	}
+	var haveRounds, haveHash bool
+	if cached {
+		round, validity, haveRounds = s.rounds.rounds(block)
+		hash, haveHash = s.rounds.hash(creation)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if !haveRounds {
+		g.Go(func() error {
+			return s.chainRead(gctx, func(ctx context.Context) (err error) {
+				round, err = s.cfg.Chain.CurrentRound(ctx)
+				return
+			})
+		})
+		g.Go(func() error {
+			return s.chainRead(gctx, func(ctx context.Context) (err error) {
+				validity, err = s.cfg.Chain.TicketValidityPeriod(ctx)
+				return
+			})
+		})
+	}
+	if !haveHash {
+		g.Go(func() error {
+			return s.chainRead(gctx, func(ctx context.Context) (err error) {
+				hash, err = s.cfg.Chain.BlockHashForRound(ctx, big.NewInt(creation))
+				return
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, common.Hash{}, err
+	}
+	if !haveRounds {
+		s.rounds.putRounds(block, round, validity)
+	}
+	if !haveHash {
+		s.rounds.putHash(creation, hash)
+	}
+	return round, validity, hash, nil
+}
+
+// roundRules: the creation round must not be in the future, must still be
+// within the validity period, and its block hash must be the chain's.
+func roundRules(t *DecodedTicket, round, validity *big.Int, hash common.Hash) error {
+	creation := big.NewInt(t.CreationRound)
 	if creation.Cmp(round) > 0 {
 		return ruleErr("creation_round", "round %d is after the current round %s", t.CreationRound, round)
 	}
@@ -222,9 +287,18 @@ func (s *Server) checkOnChain(ctx context.Context, t *DecodedTicket) error {
 		return ruleErr("creation_round", "round %d is past its validity period of %s rounds (current round %s)",
 			t.CreationRound, validity, round)
 	}
-	if blockHash != t.CreationRoundBlockHash {
+	if hash != t.CreationRoundBlockHash {
 		return ruleErr("creation_round_block_hash", "%s is not the block hash of round %d (%s)",
-			t.CreationRoundBlockHash.Hex(), t.CreationRound, blockHash.Hex())
+			t.CreationRoundBlockHash.Hex(), t.CreationRound, hash.Hex())
+	}
+	return nil
+}
+
+// chainRead runs one chain read with the per-call timeout and retries, and
+// marks its failure as the node's, not the ticket's.
+func (s *Server) chainRead(ctx context.Context, fn func(context.Context) error) error {
+	if err := s.retry(ctx, s.cfg.ChainTimeout, nil, fn); err != nil {
+		return &chainError{err}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,3 +337,62 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 func (rawCodec) Name() string { return "proto" }
+
+// countingChain is the real chain, counting the round reads intake makes.
+type countingChain struct {
+	ChainState
+	mu     sync.Mutex
+	rounds int
+	hashes int
+}
+
+func (c *countingChain) CurrentRound(ctx context.Context) (*big.Int, error) {
+	c.mu.Lock()
+	c.rounds++
+	c.mu.Unlock()
+	return c.ChainState.CurrentRound(ctx)
+}
+
+func (c *countingChain) BlockHashForRound(ctx context.Context, round *big.Int) (common.Hash, error) {
+	c.mu.Lock()
+	c.hashes++
+	c.mu.Unlock()
+	return c.ChainState.BlockHashForRound(ctx, round)
+}
+
+// TestRoundReadsAreCachedPerBlock: tickets within one block share the
+// round reads, a new block reads again, and a refusal the cache would make
+// is confirmed on fresh reads first.
+func TestRoundReadsAreCachedPerBlock(t *testing.T) {
+	dc := newDevChain(t, devchain.Options{})
+	st := storetest.NewStore(t)
+	cc := &countingChain{ChainState: dc.Protocol()}
+	h := newHarness(t, cc, st, dc)
+	ctx := context.Background()
+
+	for i := 0; i < 3; i++ {
+		m, _ := h.ticket(t, nil)
+		if _, err := h.client.QueueTicket(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cc.rounds != 1 || cc.hashes != 1 {
+		t.Fatalf("3 tickets in one block read the round %d and the hash %d times, want 1 and 1", cc.rounds, cc.hashes)
+	}
+	dc.Commit()
+	m, _ := h.ticket(t, nil)
+	if _, err := h.client.QueueTicket(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if cc.rounds != 2 || cc.hashes != 1 {
+		t.Fatalf("after a new block: round read %d times (want 2), hash %d (want 1: fixed per round)", cc.rounds, cc.hashes)
+	}
+
+	// A wrong block hash is refused only after the hash is read afresh.
+	bad, _ := h.ticket(t, func(tk *chain.Ticket) { tk.CreationRoundBlockHash = common.HexToHash("0x99") })
+	_, err := h.client.QueueTicket(ctx, bad)
+	wantCode(t, err, codes.InvalidArgument, "creation_round_block_hash")
+	if cc.hashes != 2 {
+		t.Fatalf("hash read %d times, want a fresh read before the refusal", cc.hashes)
+	}
+}
