@@ -54,13 +54,13 @@ func runAccountNew(args []string, stdout, stderr io.Writer, scryptN, scryptP int
 	}
 	var errs []error
 	if keystorePath == "" {
-		errs = append(errs, fmt.Errorf("--keystore (or %s) is required", envName("keystore")))
+		errs = append(errs, errRequired("keystore"))
 	}
 	if passwordPath == "" {
-		errs = append(errs, fmt.Errorf("--password-file (or %s) is required", envName("password-file")))
+		errs = append(errs, errRequired("password-file"))
 	}
 	if len(rest) > 0 {
-		errs = append(errs, fmt.Errorf("account new takes no arguments, got %q", rest))
+		errs = append(errs, errArgs("account new", rest))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -150,10 +150,10 @@ func runAccountShow(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var errs []error
 	if keystorePath == "" {
-		errs = append(errs, fmt.Errorf("--keystore (or %s) is required", envName("keystore")))
+		errs = append(errs, errRequired("keystore"))
 	}
 	if len(rest) > 0 {
-		errs = append(errs, fmt.Errorf("account show takes no arguments, got %q", rest))
+		errs = append(errs, errArgs("account show", rest))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

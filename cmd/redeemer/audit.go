@@ -109,7 +109,7 @@ func (a *auditFlags) register(fs *flag.FlagSet) {
 func (a *auditFlags) validate() []error {
 	var errs []error
 	if a.databaseURL == "" {
-		errs = append(errs, fmt.Errorf("--database-url (or %s) is required", envName("database-url")))
+		errs = append(errs, errRequired("database-url"))
 	}
 	if a.format != "table" && a.format != "json" {
 		errs = append(errs, fmt.Errorf("--format must be table or json, not %q", a.format))
@@ -153,7 +153,7 @@ func runTicketsList(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	errs := af.validate()
 	if len(rest) > 0 {
-		errs = append(errs, fmt.Errorf("tickets list takes no arguments, got %q", rest))
+		errs = append(errs, errArgs("tickets list", rest))
 	}
 	filter := store.TicketFilter{Status: status, Limit: limit}
 	if status != "" && !store.ValidStatus(status) {
@@ -320,7 +320,7 @@ func runSenders(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	errs := af.validate()
 	if len(rest) > 0 {
-		errs = append(errs, fmt.Errorf("senders takes no arguments, got %q", rest))
+		errs = append(errs, errArgs("senders", rest))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -366,7 +366,7 @@ func runTxs(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	errs := af.validate()
 	if len(rest) > 0 {
-		errs = append(errs, fmt.Errorf("txs takes no arguments, got %q", rest))
+		errs = append(errs, errArgs("txs", rest))
 	}
 	if redemptionID < 0 {
 		errs = append(errs, fmt.Errorf("--redemption %d: want a redemption id", redemptionID))

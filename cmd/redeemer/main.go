@@ -81,6 +81,17 @@ func envName(flagName string) string {
 	return "REDEEMER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// errRequired reports a required flag that was given neither on the
+// command line nor in its environment variable.
+func errRequired(flagName string) error {
+	return fmt.Errorf("--%s (or %s) is required", flagName, envName(flagName))
+}
+
+// errArgs reports positional arguments a command does not take.
+func errArgs(command string, rest []string) error {
+	return fmt.Errorf("%s takes no arguments, got %q", command, rest)
+}
+
 // parseFlags parses args, then fills every flag not given on the command line
 // from its REDEEMER_* variable, so containers and systemd units need no flags.
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -19,7 +19,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if dsn == "" {
-		return fmt.Errorf("--database-url (or %s) is required", envName("database-url"))
+		return errRequired("database-url")
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {

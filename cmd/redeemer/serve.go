@@ -131,7 +131,7 @@ func (f *serveFlags) validate() (recipient, controller common.Address, err error
 	}
 	for _, name := range []string{"database-url", "eth-url", "controller", "recipient", "keystore", "password-file"} {
 		if required[name] == "" {
-			errs = append(errs, fmt.Errorf("--%s (or %s) is required", name, envName(name)))
+			errs = append(errs, errRequired(name))
 		}
 	}
 	if f.ethURL != "" {
