@@ -18,7 +18,9 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"redeemer/chain"
+	"redeemer/monitor/monitortest"
 	"redeemer/rpc/pb"
+	"redeemer/store/storetest"
 )
 
 // This file holds what the bad-input tests share: a protobuf writer that can
@@ -270,12 +272,35 @@ type rawServer struct {
 	conn *grpc.ClientConn
 }
 
-// newRawServer starts a float environment and a TLS gRPC server over its
-// first replica's store and float service.
+// newRawServer starts one replica (monitor, hub, float service) on a fresh
+// dev chain and database, with a poller following the chain, and a TLS
+// gRPC server over it. Unlike newFloatEnv's, its context lasts as long as
+// the test, so long fault runs can use it.
 func newRawServer(t *testing.T, o floatEnvOpts) *rawServer {
 	t.Helper()
-	e := newFloatEnv(t, o)
-	r := e.replicas[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	e := &floatEnv{t: t, ctx: ctx, c: monitortest.NewChain(t, o.chain)}
+	r := e.newReplica(storetest.New(t), o)
+	e.replicas = []*floatReplica{r}
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	polled := make(chan struct{})
+	poller := chain.NewPoller(chain.NewHeaderHeadReader(e.c.Client()), r.st,
+		chain.PollerOptions{Interval: 20 * time.Millisecond, Logger: quietLogger()})
+	go func() {
+		defer close(polled)
+		poller.Run(pollCtx, r.mon.HandleHead)
+	}()
+	t.Cleanup(func() { stopPoll(); <-polled })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok := poller.Latest(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the poller delivered no head")
+		}
+	}
+
 	svc, err := NewServer(Config{
 		Recipient: e.c.Recipient().Address, Chain: e.c.Protocol(), Store: r.st, Floats: r.floats, Logger: quietLogger(),
 	})
