@@ -113,7 +113,12 @@ func itoa(n int) string { return big.NewInt(int64(n)).String() }
 // against a server with the given caps (zero: the production defaults).
 type streamFlood struct {
 	conns, perConn int
-	caps           FloatOptions
+	// inflight bounds the opens one connection has waiting for their first
+	// value (0: all at once). Each open costs the server a database read
+	// before its first value, so an unbounded burst of thousands queues on
+	// the pool past the float timeout and turns into Unavailable.
+	inflight int
+	caps     FloatOptions
 	// within bounds the time from a float change to the well-behaved
 	// client's stream carrying it.
 	within time.Duration
@@ -193,10 +198,16 @@ func runStreamFlood(t *testing.T, o streamFlood) {
 	}
 	start := time.Now()
 	for c := range clients {
+		slots := make(chan struct{}, max(o.inflight, o.perConn))
+		if o.inflight > 0 {
+			slots = make(chan struct{}, o.inflight)
+		}
 		for i := range o.perConn {
 			attempts.Add(1)
 			go func() {
 				defer attempts.Done()
+				slots <- struct{}{}
+				defer func() { <-slots }()
 				if ok, code := open(clients[c], c, i); !ok {
 					mu.Lock()
 					refusals[code]++
@@ -224,8 +235,8 @@ func runStreamFlood(t *testing.T, o streamFlood) {
 	if n := s.r.floats.Streams(); n != maxStreams {
 		t.Errorf("server counts %d streams, want %d", n, maxStreams)
 	}
-	t.Logf("%d connections asked for %d streams each in %v: %d opened, %v refused",
-		o.conns, o.perConn, floodTime.Round(time.Millisecond), total, refusals)
+	t.Logf("%d connections asked for %d streams each (%d at a time) in %v: %d opened, %v refused",
+		o.conns, o.perConn, o.inflight, floodTime.Round(time.Millisecond), total, refusals)
 	if t.Failed() {
 		t.FailNow()
 	}
