@@ -184,10 +184,11 @@ func (s *benchServer) Write(p []byte) (int, error) {
 }
 
 // serveArgs are the flags every benchmark's replica gets; extra add to or
-// override them (flag parsing keeps the last value).
+// override them (flag parsing keeps the last value). dsn names a database
+// storetest.New migrated already.
 func serveArgs(b testing.TB, c *benchChain, dsn, grpcAddr string, extra ...string) []string {
 	return append([]string{"serve",
-		"--database-url", dsn, "--migrate",
+		"--database-url", dsn,
 		"--eth-url", c.RPCURL(), "--controller", c.Addresses().Controller.Hex(),
 		"--recipient", c.Recipient().Address.Hex(),
 		"--keystore", c.keystore, "--password-file", c.password,
@@ -223,6 +224,7 @@ func (s *benchServer) output() string {
 		sb.Write(blob)
 		sb.WriteByte('\n')
 	}
+	sb.Write(s.raw.Bytes())
 	return sb.String()
 }
 
