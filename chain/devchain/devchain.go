@@ -136,19 +136,18 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		opts.Logger = slog.Default()
 	}
 
+	acc := NewAccounts(opts.Senders)
 	c := &Chain{
 		log:         opts.Logger,
-		owner:       DevAccount("owner"),
-		keeper:      DevAccount("round-keeper"),
-		redeemer:    DevAccount("redeemer"),
-		recipient:   DevAccount("recipient"),
+		owner:       acc.Owner,
+		keeper:      acc.Keeper,
+		redeemer:    acc.Redeemer,
+		recipient:   acc.Recipient,
+		senders:     acc.Senders,
 		roundLength: opts.RoundLength,
 	}
-	for i := 1; i <= opts.Senders; i++ {
-		c.senders = append(c.senders, DevAccount("sender-"+strconv.Itoa(i)))
-	}
 	alloc := types.GenesisAlloc{}
-	for _, a := range c.accounts() {
+	for _, a := range acc.All() {
 		alloc[a.Address] = types.Account{Balance: accountBalance}
 	}
 
@@ -161,10 +160,6 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		return nil, errors.Join(err, c.Close())
 	}
 	return c, nil
-}
-
-func (c *Chain) accounts() []Account {
-	return append([]Account{c.owner, c.keeper, c.redeemer, c.recipient}, c.senders...)
 }
 
 // startBackend starts the simulated node, serving HTTP JSON-RPC on rpcAddr
@@ -247,75 +242,22 @@ func newBackend(alloc types.GenesisAlloc, nodeOpt func(*node.Config)) (b *simula
 }
 
 func (c *Chain) setup(ctx context.Context, opts Options) error {
-	id, err := c.client.ChainID(ctx)
+	d, err := Deploy(ctx, c.client, DeployOptions{
+		RoundLength:          opts.RoundLength,
+		Senders:              opts.Senders,
+		Deposit:              opts.Deposit,
+		Reserve:              opts.Reserve,
+		TicketValidityPeriod: opts.TicketValidityPeriod,
+		UnlockPeriod:         opts.UnlockPeriod,
+	}, func() { c.Commit() })
 	if err != nil {
-		return fmt.Errorf("devchain: chain id: %w", err)
-	}
-	c.chainID = id
-	owner := c.Transactor(c.owner)
-	owner.Context = ctx
-
-	controllerAddr, tx, controller, err := contracts.DeployController(owner, c.client)
-	if err := c.mined(ctx, "deploy Controller", tx, err); err != nil {
 		return err
 	}
-	roundsAddr, tx, rounds, err := contracts.DeployRoundsManager(owner, c.client, new(big.Int).SetUint64(opts.RoundLength))
-	if err := c.mined(ctx, "deploy RoundsManager", tx, err); err != nil {
-		return err
+	c.chainID = d.ChainID
+	if c.rounds, err = contracts.NewRoundsManager(d.Addresses.RoundsManager, c.client); err != nil {
+		return fmt.Errorf("devchain: %w", err)
 	}
-	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner, c.client)
-	if err := c.mined(ctx, "deploy BondingManager", tx, err); err != nil {
-		return err
-	}
-	brokerAddr, tx, broker, err := contracts.DeployTicketBroker(owner, c.client, controllerAddr)
-	if err := c.mined(ctx, "deploy TicketBroker", tx, err); err != nil {
-		return err
-	}
-	c.rounds = rounds
-
-	for _, reg := range []struct {
-		name string
-		id   common.Hash
-		addr common.Address
-	}{
-		{"TicketBroker", chain.TicketBrokerID, brokerAddr},
-		{"RoundsManager", chain.RoundsManagerID, roundsAddr},
-		{"BondingManager", chain.BondingManagerID, bondingAddr},
-	} {
-		tx, err := controller.SetContractInfo(owner, reg.id, reg.addr)
-		if err := c.mined(ctx, "register "+reg.name, tx, err); err != nil {
-			return err
-		}
-	}
-
-	tx, err = bonding.SetActiveTranscoder(owner, c.recipient.Address, true)
-	if err := c.mined(ctx, "activate recipient", tx, err); err != nil {
-		return err
-	}
-	if opts.TicketValidityPeriod != 0 {
-		tx, err := broker.SetTicketValidityPeriod(owner, new(big.Int).SetUint64(opts.TicketValidityPeriod))
-		if err := c.mined(ctx, "set ticket validity period", tx, err); err != nil {
-			return err
-		}
-	}
-	if opts.UnlockPeriod != 0 {
-		tx, err := broker.SetUnlockPeriod(owner, new(big.Int).SetUint64(opts.UnlockPeriod))
-		if err := c.mined(ctx, "set unlock period", tx, err); err != nil {
-			return err
-		}
-	}
-
-	for _, s := range c.senders {
-		auth := c.Transactor(s)
-		auth.Context = ctx
-		auth.Value = new(big.Int).Add(opts.Deposit, opts.Reserve)
-		tx, err := broker.FundDepositAndReserve(auth, opts.Deposit, opts.Reserve)
-		if err := c.mined(ctx, "fund "+s.Name, tx, err); err != nil {
-			return err
-		}
-	}
-
-	if c.protocol, err = chain.NewProtocol(ctx, c.client, controllerAddr); err != nil {
+	if c.protocol, err = chain.NewProtocol(ctx, c.client, d.Addresses.Controller); err != nil {
 		return fmt.Errorf("devchain: %w", err)
 	}
 	c.addrs = c.protocol.Addresses()
@@ -326,15 +268,6 @@ func (c *Chain) setup(ctx context.Context, opts Options) error {
 		return err
 	}
 	return nil
-}
-
-// mined commits the block holding tx and fails unless its receipt succeeded.
-func (c *Chain) mined(ctx context.Context, what string, tx *types.Transaction, sendErr error) error {
-	if sendErr != nil {
-		return fmt.Errorf("devchain: %s: %w", what, sendErr)
-	}
-	c.Commit()
-	return c.checkReceipt(ctx, what, tx)
 }
 
 func (c *Chain) checkReceipt(ctx context.Context, what string, tx *types.Transaction) error {
