@@ -1,8 +1,10 @@
 package rpc
 
 import (
+	"context"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -74,4 +76,41 @@ func (c *roundCache) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.round, c.validity, c.hashes = nil, nil, nil
+}
+
+// headMaxAge is how old a cached head number may be when it keys the round
+// cache. It is shorter than any chain's block time that matters here, so
+// the cache still follows every block, but concurrent tickets share one
+// read of the head instead of asking the node once each.
+const headMaxAge = 100 * time.Millisecond
+
+// headCache holds the latest block number read from the node. Its lock is a
+// channel so a caller waiting for another's read can give up with its
+// context.
+type headCache struct {
+	lock  chan struct{}
+	block uint64
+	at    time.Time
+}
+
+func newHeadCache() *headCache { return &headCache{lock: make(chan struct{}, 1)} }
+
+// latest returns a head number at most headMaxAge old, reading it with read
+// when the cached one is older. Concurrent callers wait for one read.
+func (h *headCache) latest(ctx context.Context, read func(context.Context) (uint64, error)) (uint64, error) {
+	select {
+	case h.lock <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-h.lock }()
+	if !h.at.IsZero() && time.Since(h.at) < headMaxAge {
+		return h.block, nil
+	}
+	block, err := read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	h.block, h.at = block, time.Now()
+	return block, nil
 }

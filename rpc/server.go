@@ -30,8 +30,10 @@ type ChainState interface {
 }
 
 // TicketStore is where accepted tickets go. *store.Store implements it.
+// InsertTickets must commit all the tickets it is given in one statement, or
+// none of them.
 type TicketStore interface {
-	InsertTicket(ctx context.Context, t store.NewTicket) (inserted bool, err error)
+	InsertTickets(ctx context.Context, tickets []store.NewTicket) (inserted []bool, err error)
 }
 
 // Config wires a Server.
@@ -58,6 +60,8 @@ type Server struct {
 	log    *slog.Logger
 	codec  *malformedCodec
 	rounds roundCache
+	head   *headCache
+	writes *ticketBatcher
 }
 
 // NewServer checks cfg and fills defaults.
@@ -83,7 +87,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 100 * time.Millisecond
 	}
-	return &Server{cfg: cfg, log: cfg.Logger}, nil
+	return &Server{cfg: cfg, log: cfg.Logger, head: newHeadCache(),
+		writes: newTicketBatcher(cfg.Store, cfg.DBTimeout)}, nil
 }
 
 // QueueTicket validates a winning ticket and stores it. OK means the ticket is
@@ -121,9 +126,11 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 	var inserted bool
 	// Retrying is safe: the insert is idempotent by ticket hash, so a commit
 	// whose acknowledgement was lost is found, not duplicated, next time.
+	// Concurrent tickets share statements (see ticketBatcher); OK still
+	// means this ticket's row is committed.
 	err = s.retry(ctx, s.cfg.DBTimeout, store.IsUnavailable, func(ctx context.Context) error {
 		var err error
-		inserted, err = s.cfg.Store.InsertTicket(ctx, nt)
+		inserted, err = s.writes.insert(ctx, nt)
 		return err
 	})
 	if err != nil {
@@ -227,13 +234,25 @@ func (s *Server) checkOnChain(ctx context.Context, t *DecodedTicket) error {
 }
 
 // roundState reads the current round, the validity period and the creation
-// round's block hash, from the cache when cached is true and it has them.
+// round's block hash, from the cache when cached is true and it has them
+// for a head read at most headMaxAge ago.
 func (s *Server) roundState(ctx context.Context, creation int64, cached bool) (round, validity *big.Int, hash common.Hash, err error) {
+	readHead := func(ctx context.Context) (block uint64, err error) {
+		err = s.chainRead(ctx, func(ctx context.Context) (err error) {
+			block, err = s.cfg.Chain.LatestBlock(ctx)
+			return
+		})
+		return block, err
+	}
+	// The head only keys the round cache; a fresh look (cached false)
+	// bypasses both.
 	var block uint64
-	if err := s.chainRead(ctx, func(ctx context.Context) (err error) {
-		block, err = s.cfg.Chain.LatestBlock(ctx)
-		return
-	}); err != nil {
+	if cached {
+		block, err = s.head.latest(ctx, readHead)
+	} else {
+		block, err = readHead(ctx)
+	}
+	if err != nil {
 		return nil, nil, common.Hash{}, err
 	}
 	var haveRounds, haveHash bool

@@ -59,39 +59,96 @@ type Ticket struct {
 // committed. After an ambiguous failure (see IsUnavailable) it is safe to call
 // again with the same ticket.
 func (s *Store) InsertTicket(ctx context.Context, t NewTicket) (inserted bool, err error) {
-	faceValue, err := bigToNumeric(t.FaceValue)
+	ins, err := s.InsertTickets(ctx, []NewTicket{t})
 	if err != nil {
-		return false, fmt.Errorf("store: insert ticket: face value: %w", err)
+		return false, err
 	}
-	winProb, err := bigToNumeric(t.WinProb)
-	if err != nil {
-		return false, fmt.Errorf("store: insert ticket: win prob: %w", err)
+	return ins[0], nil
+}
+
+// InsertTickets stores validated tickets in one autocommit statement: all of
+// them are committed or none is. inserted[i] reports whether tickets[i] was
+// written by this call (false: that hash was already stored, or appears
+// earlier in tickets). Intake groups concurrent tickets into one call so
+// that many share one commit. Like InsertTicket it is safe to repeat after an
+// ambiguous failure.
+func (s *Store) InsertTickets(ctx context.Context, tickets []NewTicket) (inserted []bool, err error) {
+	if len(tickets) == 0 {
+		return nil, nil
 	}
-	// A nil slice would be sent as NULL and trip NOT NULL; an absent seed is
-	// legitimately empty.
-	seed := t.Seed
-	if seed == nil {
-		seed = []byte{}
+	n := len(tickets)
+	var (
+		hashes, senders, recipients, rands, randHashes, seeds, sigs, blockHashes = make([][]byte, n),
+			make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n),
+			make([][]byte, n), make([][]byte, n)
+		faceValues, winProbs     = make([]pgtype.Numeric, n), make([]pgtype.Numeric, n)
+		nonces, rounds, expiries = make([]int64, n), make([]int64, n), make([]int64, n)
+	)
+	for i := range tickets {
+		t := &tickets[i]
+		if faceValues[i], err = bigToNumeric(t.FaceValue); err != nil {
+			return nil, fmt.Errorf("store: insert ticket %x: face value: %w", t.TicketHash, err)
+		}
+		if winProbs[i], err = bigToNumeric(t.WinProb); err != nil {
+			return nil, fmt.Errorf("store: insert ticket %x: win prob: %w", t.TicketHash, err)
+		}
+		// A nil slice would be sent as NULL and trip NOT NULL; an absent
+		// seed is legitimately empty.
+		seeds[i] = t.Seed
+		if seeds[i] == nil {
+			seeds[i] = []byte{}
+		}
+		hashes[i], senders[i], recipients[i] = t.TicketHash[:], t.Sender[:], t.Recipient[:]
+		rands[i], randHashes[i], sigs[i], blockHashes[i] = t.RecipientRand[:], t.RecipientRandHash[:], t.Sig, t.CreationRoundBlockHash[:]
+		nonces[i], rounds[i], expiries[i] = int64(t.SenderNonce), t.CreationRound, t.ParamsExpirationBlock
 	}
 
-	// The conflict target names the unique ticket hash only: a different
-	// ticket colliding on id is impossible, and any other unique violation
-	// should surface as an error rather than be swallowed.
-	tag, err := s.pool.Exec(ctx, `
+	// One statement text for every batch size (arrays, not a VALUES list),
+	// so the prepared statement is reused. The conflict target names the
+	// unique ticket hash only: any other unique violation should surface as
+	// an error rather than be swallowed.
+	rows, err := s.pool.Query(ctx, `
 		INSERT INTO tickets (
 			ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
 			recipient_rand, recipient_rand_hash, seed, sig,
 			creation_round, creation_round_block_hash, params_expiration_block
-		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (ticket_hash) DO NOTHING`,
-		t.TicketHash[:], t.Sender[:], t.Recipient[:], faceValue, winProb, int64(t.SenderNonce),
-		t.RecipientRand[:], t.RecipientRandHash[:], seed, t.Sig,
-		t.CreationRound, t.CreationRoundBlockHash[:], t.ParamsExpirationBlock,
+		)
+		SELECT * FROM unnest(
+			$1::bytea[], $2::bytea[], $3::bytea[], $4::numeric[], $5::numeric[], $6::bigint[],
+			$7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[],
+			$11::bigint[], $12::bytea[], $13::bigint[])
+		ON CONFLICT (ticket_hash) DO NOTHING
+		RETURNING ticket_hash`,
+		hashes, senders, recipients, faceValues, winProbs, nonces,
+		rands, randHashes, seeds, sigs, rounds, blockHashes, expiries,
 	)
 	if err != nil {
-		return false, fmt.Errorf("store: insert ticket %x: %w", t.TicketHash, err)
+		return nil, fmt.Errorf("store: insert %d tickets: %w", n, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	written := make(map[[32]byte]bool, n)
+	var h [32]byte
+	var raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&raw}, func() error {
+		if len(raw) != len(h) {
+			return fmt.Errorf("returned ticket_hash has %d bytes", len(raw))
+		}
+		copy(h[:], raw)
+		written[h] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: insert %d tickets: %w", n, err)
+	}
+	inserted = make([]bool, n)
+	for i := range tickets {
+		// The first copy of a hash repeated within the batch is the one
+		// that was written.
+		if written[tickets[i].TicketHash] {
+			inserted[i] = true
+			delete(written, tickets[i].TicketHash)
+		}
+	}
+	return inserted, nil
 }
 
 const ticketColumns = `

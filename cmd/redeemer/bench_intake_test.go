@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +35,10 @@ const benchSecondsEnv = "REDEEMER_BENCH_SECONDS"
 
 const defaultBenchSeconds = 30
 
+// intakeProfileEnv names a directory: when set, the service runs with
+// --pprof and a CPU profile of each measured phase is written there.
+const intakeProfileEnv = "REDEEMER_BENCH_PROFILE"
+
 // BenchmarkIntake measures QueueTicket end to end against the real binary:
 // TLS, decoding, signature recovery, the four chain reads and the committed
 // insert, at 1 and 16 concurrent callers. Beside each figure it measures the
@@ -49,7 +55,12 @@ func BenchmarkIntake(b *testing.B) {
 	// Rounds of about 17 minutes keep every pre-signed ticket inside its
 	// validity period for the whole run; the dev chain mines the first
 	// round at start, so much longer rounds would slow start-up.
-	info, _ := startDev(b, bin, dsn, "--block-time", "1s", "--round-length", "1000")
+	profileDir := os.Getenv(intakeProfileEnv)
+	devArgs := []string{"--block-time", "1s", "--round-length", "1000"}
+	if profileDir != "" {
+		devArgs = append(devArgs, "--pprof")
+	}
+	info, dev := startDev(b, bin, dsn, devArgs...)
 	o := newOrchestrator(b, info, dsn)
 	signer := newTicketSigner(o)
 	floor := newPgbenchFloor(b, pgbench)
@@ -66,9 +77,21 @@ func BenchmarkIntake(b *testing.B) {
 			need := int(warm.rate()*1.5*float64(secs)) + 100*clients
 			tickets := signer.sign(b, need)
 
+			var profiled chan error
+			if profileDir != "" {
+				profiled = make(chan error, 1)
+				go func() {
+					profiled <- cpuProfile(dev, filepath.Join(profileDir, fmt.Sprintf("intake-clients%d.pprof", clients)), secs)
+				}()
+			}
 			b.ResetTimer()
 			r := queueFor(b, o.client, tickets, clients, time.Duration(secs)*time.Second)
 			b.StopTimer()
+			if profiled != nil {
+				if err := <-profiled; err != nil {
+					b.Fatalf("profiling the service: %v", err)
+				}
+			}
 			accepted.Add(int64(len(r.latencies)))
 			if r.ranDry {
 				b.Logf("all %d pre-signed tickets were queued before %ds ended; the rate is over %s", len(tickets), secs, r.elapsed)
@@ -91,6 +114,32 @@ func BenchmarkIntake(b *testing.B) {
 	if n := o.rows(""); int64(n) != accepted.Load() {
 		b.Fatalf("%d tickets stored, %d acknowledged", n, accepted.Load())
 	}
+}
+
+// cpuProfile takes a CPU profile of the service for secs seconds through
+// its --pprof endpoint.
+func cpuProfile(p *proc, path string, secs int) error {
+	m := regexp.MustCompile(`metrics and health endpoints listening.* addr=(\S+)`).FindStringSubmatch(p.logs.String())
+	if m == nil {
+		return fmt.Errorf("no metrics address in the %s log", p.name)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", m[1], secs))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func benchSeconds(b *testing.B) int {

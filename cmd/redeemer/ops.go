@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ import (
 type opsFlags struct {
 	metricsAddr string
 	maxHeadLag  time.Duration
+	pprof       bool
 }
 
 func (f *opsFlags) register(fs *flag.FlagSet) {
@@ -40,6 +42,8 @@ func (f *opsFlags) register(fs *flag.FlagSet) {
 		"address of the HTTP server for /metrics, /healthz and /readyz (empty: none; port 0 picks a free one)")
 	fs.DurationVar(&f.maxHeadLag, "max-head-lag", 2*time.Minute,
 		"the leader reports not ready while the chain head it has processed is this far behind the node's, by block time (0: no limit)")
+	fs.BoolVar(&f.pprof, "pprof", false,
+		"also serve Go's profiler under /debug/pprof/ on --metrics-addr (keep that address private)")
 }
 
 func (f *opsFlags) validate() error {
@@ -75,6 +79,7 @@ type ops struct {
 	dbTimeout  time.Duration
 	ethTimeout time.Duration
 	maxHeadLag time.Duration
+	pprof      bool
 	// interval is readyInterval; tests shorten it.
 	interval time.Duration
 
@@ -106,7 +111,7 @@ func newOps(log *slog.Logger, st *store.Store, heads chain.HeadReader, f *servic
 	}
 	o := &ops{
 		log: log.With("component", "ops"), st: st, heads: heads,
-		dbTimeout: f.dbTimeout, ethTimeout: f.ethTimeout, maxHeadLag: f.ops.maxHeadLag, interval: readyInterval,
+		dbTimeout: f.dbTimeout, ethTimeout: f.ethTimeout, maxHeadLag: f.ops.maxHeadLag, pprof: f.ops.pprof, interval: readyInterval,
 		reg:    prometheus.NewRegistry(),
 		grpc:   grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram()),
 		health: health.NewServer(),
@@ -319,6 +324,14 @@ func (o *ops) handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	if o.pprof {
+		// Opt-in: profiles expose internals and cost CPU while taken.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 
