@@ -34,9 +34,10 @@ test:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTicket$$' -fuzztime $(FUZZTIME) ./rpc/
 
-## bench: benchmarks (figures land in BENCHMARKS.md once they exist)
+## bench: every benchmark once, one package at a time, then BENCHMARKS.md from the output (bench.out)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	bash -o pipefail -c "$(GO) test -p 1 -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS) 2>&1 | tee bench.out"
+	$(GO) run ./cmd/benchreport -in bench.out -out BENCHMARKS.md
 
 lint:
 	$(GO) vet $(PKGS)
@@ -52,4 +53,4 @@ proto:
 	bash rpc/pb/gen.sh
 
 clean:
-	rm -rf bin redeemer-dev.json
+	rm -rf bin redeemer-dev.json bench.out

@@ -103,8 +103,8 @@ func BenchmarkIntake(b *testing.B) {
 			b.ReportMetric(rate, "tickets/s")
 			b.ReportMetric(ms(percentile(r.latencies, 50)), "p50-ms")
 			b.ReportMetric(ms(percentile(r.latencies, 99)), "p99-ms")
-			b.ReportMetric(tps, "pgbench-tps")
-			b.ReportMetric(rate/tps, "x-pgbench")
+			b.ReportMetric(tps, "floor-tps")
+			b.ReportMetric(rate/tps, "x-floor")
 			b.Logf("clients=%d: %.0f tickets/s (p50 %.2f ms, p99 %.2f ms) vs pgbench %.0f tps: %.2fx",
 				clients, rate, ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), tps, rate/tps)
 		})
