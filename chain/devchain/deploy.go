@@ -278,16 +278,35 @@ func (bt *batch) wait() error {
 	if bt.err != nil {
 		return bt.err
 	}
-	if bt.mine != nil {
-		bt.mine()
+	if bt.mine == nil {
+		for _, s := range bt.sent {
+			if err := waitReceipt(bt.ctx, bt.b, s.what, s.hash, true); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+	// A batch larger than one block's gas limit (hundreds of senders)
+	// spills into the next blocks: mine until every receipt is there.
+	bt.mine()
 	for _, s := range bt.sent {
-		if err := waitReceipt(bt.ctx, bt.b, s.what, s.hash, bt.mine == nil); err != nil {
-			return err
+		for blocks := 1; ; blocks++ {
+			err := waitReceipt(bt.ctx, bt.b, s.what, s.hash, false)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ethereum.NotFound) || blocks >= maxBatchBlocks {
+				return err
+			}
+			bt.mine()
 		}
 	}
 	return nil
 }
+
+// maxBatchBlocks bounds the blocks one batch may take on the simulated
+// chain; far more than any batch Deploy sends needs.
+const maxBatchBlocks = 100
 
 // receiptPoll is how often a receipt is asked for while a node mines.
 const receiptPoll = 100 * time.Millisecond
