@@ -47,10 +47,15 @@ func BenchmarkDueToBroadcast(b *testing.B) {
 	bin := buildBinary(b)
 	c := newBenchChain(b, 2, 1000)
 	dsn := storetest.New(b)
-	srv := startBenchServer(b, bin, serveArgs(b, c, dsn, "127.0.0.1:0",
-		"--poll-interval", duePollInterval.String(), "--max-head-lag", "0", "--log-level", "debug"))
+	extra := []string{"--poll-interval", duePollInterval.String(), "--max-head-lag", "0", "--log-level", "debug"}
+	pprofOn := serveHasFlag(b, bin, "pprof")
+	if pprofOn {
+		extra = append(extra, "--pprof")
+	}
+	srv := startBenchServer(b, bin, serveArgs(b, c, dsn, "127.0.0.1:0", extra...))
 	grpcAddr := srv.addr(b, "gRPC server listening")
 	srv.waitMsg(b, "became leader: this replica redeems tickets", 90*time.Second)
+	prof := &serverMemory{srv: srv, metrics: srv.metricsURL(b), pprof: pprofOn}
 	client := pb.NewTicketRedeemerClient(dialTLS(b, grpcAddr))
 
 	head, err := c.Client().BlockNumber(ctx)
@@ -76,6 +81,7 @@ func BenchmarkDueToBroadcast(b *testing.B) {
 		b.Fatalf("chain moved from %d to %d while queueing; nothing else mines", head, head2)
 	}
 
+	stopProfile := prof.startProfile(b, "due-to-broadcast")
 	mctx, stopMining := context.WithCancel(ctx)
 	mined := make(chan struct{})
 	go func() { defer close(mined); c.mineEvery(mctx, b, dueBlockInterval) }()
@@ -126,6 +132,7 @@ func BenchmarkDueToBroadcast(b *testing.B) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	stopProfile()
 	heads := headLogTimes(srv)
 	var waits, polls, passes []time.Duration
 	for _, s := range got {
