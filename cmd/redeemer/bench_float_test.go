@@ -443,6 +443,36 @@ func metricValue(b testing.TB, fams map[string]float64, name string) float64 {
 	return v
 }
 
+// snapshotGoroutines saves, when benchProfileEnv names a directory and the
+// server serves pprof, n dumps of the server's goroutines taken every gap:
+// where a latency-bound path waits shows there, not in a CPU profile.
+func (m *serverMemory) snapshotGoroutines(b testing.TB, name string, n int, gap time.Duration) func() {
+	dir := os.Getenv(benchProfileEnv)
+	if dir == "" || !m.pprof {
+		return func() {}
+	}
+	done := make(chan error, 1)
+	go func() {
+		var all []byte
+		for i := range n {
+			time.Sleep(gap)
+			dump, err := m.fetch("/debug/pprof/goroutine?debug=1")
+			if err != nil {
+				done <- err
+				return
+			}
+			all = append(all, fmt.Sprintf("=== snapshot %d\n", i+1)...)
+			all = append(all, dump...)
+		}
+		done <- os.WriteFile(filepath.Join(dir, name+".goroutines.txt"), all, 0o644)
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			b.Errorf("goroutine snapshots: %v", err)
+		}
+	}
+}
+
 // startProfile starts a 10 s CPU profile of the server when benchProfileEnv
 // names a directory and the server serves pprof; the returned func waits
 // for it and saves it as name.pprof.

@@ -127,7 +127,9 @@ func BenchmarkMaxFloatUnary(b *testing.B) {
 		if i == alternations-1 {
 			// The profile outlasts the phase: the phase is the busy part.
 			stop := prof.startProfile(b, "maxfloat-unary")
+			snap := prof.snapshotGoroutines(b, "maxfloat-unary", 5, d/6)
 			mf = append(mf, callFor(b, unaryClients, d, maxFloat))
+			snap()
 			stop()
 		} else {
 			mf = append(mf, callFor(b, unaryClients, d, maxFloat))
