@@ -170,18 +170,39 @@ func (m *Monitor) handleHead(ctx context.Context, ev chain.HeadEvent) error {
 	}
 
 	var protocol *store.ProtocolState
+	// announced says the protocol values changed and were announced ahead
+	// of the senders.
+	var announced bool
 	round := m.round
 	if full || changes.protocol || aheadProtocol || round == nil || head.L1Number != m.lastL1 {
 		ps, err := m.readProtocol(ctx, head)
 		if err != nil {
 			return err
 		}
-		if round == nil || ps.CurrentRound.Cmp(round) != 0 {
+		newRound := round == nil || ps.CurrentRound.Cmp(round) != 0
+		if newRound {
 			// Claims are kept per round on chain: every sender's claimed
 			// amounts just reset, with or without a NewRound log.
 			full = true
 		}
 		protocol, round = &ps, ps.CurrentRound
+		if newRound && !reorg {
+			// The new round's floats follow from the protocol values alone
+			// (ReserveAlloc counts an older round's claims as 0, as the
+			// chain does), so they are stored and announced now rather
+			// than after every sender is re-read, which takes a node call
+			// per sender. A sender whose state this very head changed
+			// shows its value of the block before until the re-read below
+			// stores it, as it would before this head was handled at all.
+			err := m.call(ctx, func(ctx context.Context) error {
+				res, err := m.st.SaveChainState(ctx, store.ChainState{Protocol: protocol})
+				announced = res.ProtocolChanged
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
 	}
 
 	var senders [][20]byte
@@ -230,7 +251,7 @@ func (m *Monitor) handleHead(ctx context.Context, ev chain.HeadEvent) error {
 	}
 	m.log.Log(ctx, level, "sender state updated", "block", head.Number, "l1_block", head.L1Number,
 		"round", round, "full", full, "reorg", reorg, "senders_read", len(states),
-		"senders_changed", len(res.SendersChanged), "protocol_changed", res.ProtocolChanged)
+		"senders_changed", len(res.SendersChanged), "protocol_changed", res.ProtocolChanged || announced)
 	return nil
 }
 
