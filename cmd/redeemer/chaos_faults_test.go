@@ -665,11 +665,16 @@ func newFaultyNodeProxy(t *testing.T, target string, seed uint64) *faultyNodePro
 	return f
 }
 
+// setFaulty starts (and then ends) a fault window; each window counts its
+// faults afresh.
 func (f *faultyNodeProxy) setFaulty(on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faulty = on
 	f.phaseEnd = time.Time{}
+	if on {
+		f.counts = map[string]int{}
+	}
 }
 
 // pick chooses what to do with one request, and how long to delay it.
@@ -719,7 +724,7 @@ func (f *faultyNodeProxy) count(kind string) int {
 	return f.counts[kind]
 }
 
-// summary lists the faults injected so far, by kind.
+// summary lists the faults of the current or last window, by kind.
 func (f *faultyNodeProxy) summary() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
