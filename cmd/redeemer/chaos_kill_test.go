@@ -108,10 +108,10 @@ func TestChaosKillLoop(t *testing.T) {
 	killRNG := rand.New(rand.NewPCG(seed, 1))
 	ticketRNG := rand.New(rand.NewPCG(seed, 2))
 
-	const senders = 4
+	const senders, roundLength = 4, 60
 	began := time.Now()
 	bin := buildBinary(t)
-	node := startGethWithContracts(t, bin, 60, senders)
+	node := startGethWithContracts(t, bin, roundLength, senders)
 	c := newClusterOn(t, bin, node)
 	slots := []*replicaSlot{{name: "replica-a", addr: freeAddr(t)}, {name: "replica-b", addr: freeAddr(t)}}
 	for _, s := range slots {
@@ -236,6 +236,7 @@ func TestChaosKillLoop(t *testing.T) {
 	}
 	c.checkInvariants(o, accepted)
 	c.checkFloats(o, 30*time.Second)
+	c.checkRounds(context.Background(), roundLength)
 	var redemptions, replaced int
 	if err := o.db.QueryRow(context.Background(),
 		`SELECT count(DISTINCT r.id), count(a.id) - count(DISTINCT r.id) FROM redemptions r JOIN tx_attempts a ON a.redemption_id = r.id`).

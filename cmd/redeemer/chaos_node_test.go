@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"redeemer/chain"
+	"redeemer/chain/contracts"
 	"redeemer/rpc"
 	"redeemer/rpc/pb"
 	"redeemer/store/storetest"
@@ -239,6 +241,53 @@ func (c *cluster) formulaFloat(ctx context.Context, o *orchestrator, sender, rec
 	return v, nil
 }
 
+// checkRounds proves the round keeper of `redeemer devchain deploy` did its
+// part on the node: every round up to the current one has its NewRound
+// event. It logs how many blocks after its first block each was
+// initialized (0 is on time): the keeper sends in the block before, and a
+// late one only delays redemptions, so lateness is reported, not failed.
+func (c *cluster) checkRounds(ctx context.Context, roundLength uint64) {
+	c.t.Helper()
+	rm, err := contracts.NewRoundsManager(common.HexToAddress(c.info.RoundsManager), c.eth)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	current, err := rm.CurrentRound(&bind.CallOpts{Context: ctx})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	it, err := rm.FilterNewRound(&bind.FilterOpts{Context: ctx}, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer it.Close()
+	late := map[uint64]uint64{}
+	for it.Next() {
+		r := it.Event.Round.Uint64()
+		late[r] = it.Event.Raw.BlockNumber - r*roundLength
+	}
+	if err := it.Error(); err != nil {
+		c.t.Fatal(err)
+	}
+	if len(late) == 0 {
+		c.t.Fatal("no NewRound event at all: not even the deployment round was initialized")
+	}
+	first := current.Uint64()
+	for r := range late {
+		first = min(first, r)
+	}
+	var report []string
+	for r := first; r <= current.Uint64(); r++ {
+		lag, ok := late[r]
+		if !ok {
+			c.t.Errorf("round %d (current %s) was never initialized", r, current)
+			continue
+		}
+		report = append(report, fmt.Sprintf("%d:+%d", r, lag))
+	}
+	c.t.Logf("rounds initialized, blocks after their first (deployment round first): %s", strings.Join(report, " "))
+}
+
 func wholeEther(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 
 // TestChaosGethEndToEnd runs `redeemer serve` against geth --dev over HTTP
@@ -284,6 +333,7 @@ func TestChaosGethEndToEnd(t *testing.T) {
 	c.waitAllFinal(o, 3*time.Minute)
 	c.checkInvariants(o, accepted)
 	c.checkFloats(o, 30*time.Second)
+	c.checkRounds(ctx, 30)
 
 	reserve1, err := o.protocol.ClaimableReserve(ctx, common.HexToAddress(c.info.Senders[1].Address), common.HexToAddress(c.info.Recipient))
 	if err != nil {

@@ -37,6 +37,7 @@ type devchainDeployFlags struct {
 	senders        int
 	dataDir        string
 	infoFile       string
+	grpcAddr       string
 	keepRounds     bool
 	keeperInterval time.Duration
 	timeout        time.Duration
@@ -55,6 +56,7 @@ func runDevchainDeploy(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.IntVar(&f.senders, "senders", devchain.DefaultSenders, "number of funded dev senders (broadcasters)")
 	fs.StringVar(&f.dataDir, "data-dir", "redeemer-data", "where the redeemer account's keystore and password file are written")
 	fs.StringVar(&f.infoFile, "info-file", "", "write the chain facts (addresses, keys, URLs) to this JSON file, as `redeemer dev` does")
+	fs.StringVar(&f.grpcAddr, "grpc-addr", "", "where `redeemer serve` will listen, recorded in the info file for programs such as cmd/devticket")
 	fs.BoolVar(&f.keepRounds, "keep-rounds", false, "after deploying, stay in the foreground initializing rounds (as `redeemer devchain rounds` does)")
 	fs.DurationVar(&f.keeperInterval, "keeper-interval", 250*time.Millisecond, "how often the round keeper looks at the head")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up deploying after this long (a node that does not mine never answers)")
@@ -119,6 +121,7 @@ func runDevchainDeploy(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	info := deploymentInfo(f.ethURL, d)
+	info.GRPCAddr = f.grpcAddr
 	info.RedeemerKeystore, info.RedeemerPasswordFile = keystorePath, passwordPath
 	if err := publishDevInfo(log, stdout, f.infoFile, info); err != nil {
 		return err
