@@ -112,7 +112,7 @@ func (c *benchChain) blockTime(n uint64) (time.Time, bool) {
 // the round's first block with the round initialized and the transcoder
 // pool resized in it, so every sender's reserve allocation changes at the
 // round boundary. It returns when that block is visible.
-func (c *benchChain) newRoundWithPool(b testing.TB, pool int64, settle time.Duration) time.Time {
+func (c *benchChain) newRoundWithPool(b testing.TB, pool int64, settle time.Duration) (uint64, time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	for {
@@ -141,7 +141,7 @@ func (c *benchChain) newRoundWithPool(b testing.TB, pool int64, settle time.Dura
 	if err != nil || got.Int64() != pool {
 		b.Fatalf("pool size after the round's first block: %v %v, want %d", got, err, pool)
 	}
-	return at
+	return n, at
 }
 
 // benchServer is a `redeemer serve` process with JSON logs, each line
@@ -262,6 +262,31 @@ func (s *benchServer) find(msg string) (benchLogLine, bool) {
 		}
 	}
 	return benchLogLine{}, false
+}
+
+// waitLine waits for a log line with message msg for which match holds.
+func (s *benchServer) waitLine(b testing.TB, msg string, within time.Duration, match func(map[string]any) bool) benchLogLine {
+	b.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s.mu.Lock()
+		for _, l := range s.lines {
+			if m, _ := l.rec["msg"].(string); m == msg && match(l.rec) {
+				s.mu.Unlock()
+				return l
+			}
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.exited:
+			b.Fatalf("serve exited before logging %q: %v", msg, s.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("serve did not log a matching %q within %s", msg, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitMsg waits for a log line with message msg.
