@@ -2,6 +2,11 @@
 GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 20s
+# The fault suite's fuzz budget per target (make chaos); CI passes a shorter one.
+CHAOS_FUZZTIME ?= 2m
+# Every fuzz target, as package:Function.
+FUZZ_TARGETS := rpc:FuzzDecodeTicket rpc:FuzzServerQueueTicket rpc:FuzzServerSenderRequest \
+	rpc/client:FuzzClientMaxFloat rpc/client:FuzzClientSenderInfo chain:FuzzTicketHash chain:FuzzRecoverSigner
 BIN      ?= bin/redeemer
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
@@ -14,7 +19,7 @@ ifeq ($(origin TEST_DATABASE_URL), undefined)
   endif
 endif
 
-.PHONY: all build run test fuzz bench lint contracts proto clean
+.PHONY: all build run test fuzz chaos geth bench lint contracts proto clean
 
 all: lint test
 
@@ -32,7 +37,19 @@ test:
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTicket$$' -fuzztime $(FUZZTIME) ./rpc/
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz: $$fn in ./$$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
+
+## geth: bin/geth at the go-ethereum version in go.mod (the fault suite's real node)
+geth:
+	sh chain/devchain/build-geth.sh
+
+## chaos: the fault suite, bounded (REDEEMER_CHAOS_LONG=1 runs it longer): a real geth node,
+## the SIGKILL loop, a PostgreSQL restart, node faults, floods; then every fuzz target for CHAOS_FUZZTIME
+chaos: geth
+	$(GO) test -tags chaos -count=1 -p 1 -timeout 45m -run 'Chaos|Flood' ./cmd/redeemer/ ./rpc/
+	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
 
 ## bench: every benchmark once, one package at a time, then BENCHMARKS.md from the output (bench.out)
 bench:
