@@ -18,7 +18,10 @@ const (
 	// sees nearly every head as it arrives without hammering the node.
 	DefaultPollInterval = 250 * time.Millisecond
 	DefaultCallTimeout  = 5 * time.Second
-	DefaultMaxBackoff   = 30 * time.Second
+	// A failed head pass is usually one failed node call on a flaky node;
+	// tickets fall due and expire block by block, so the retry stays
+	// within seconds (a handful of calls a minute against a dead node).
+	DefaultMaxBackoff = 5 * time.Second
 	// Arbitrum reorgs are rare and shallow; 256 heads (about a minute of
 	// Arbitrum blocks, an hour on a 15 s chain) covers any reorg the
 	// sequencer or L1 can cause in practice.
