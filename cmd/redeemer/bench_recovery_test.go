@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,16 +68,17 @@ func BenchmarkRecovery(b *testing.B) {
 	b.ReportMetric(ms(run.floatsMax), "ready-max-ms")
 	b.ReportMetric(ms(run.leader), "leader-ms")
 	b.ReportMetric(ms(run.recovered), "recovered-ms")
+	b.ReportMetric(ms(run.listening), "listening-ms")
 	b.ReportMetric(ms(floorRun.floats), "floor-ready-ms")
 	b.ReportMetric(ms(floorRun.leader), "floor-leader-ms")
 	b.ReportMetric(ms(run.floats)/ms(floorRun.floats), "x-floor")
-	b.Logf("floor: the same SIGKILL and restart with a database that tracks the same %d senders but holds no tickets: correct floats %s after start (leader %s); with %d queued and %d in limbo: %s (leader %s, recovery pass done %s); medians of %d restarts",
-		recoverySenders, fmtMS(floorRun.floats), fmtMS(floorRun.leader), recoveryQueued, recoveryInLimbo,
-		fmtMS(run.floats), fmtMS(run.leader), fmtMS(run.recovered), recoveryRestarts)
+	b.Logf("floor: the same SIGKILL and restart with a database that tracks the same %d senders but holds no tickets: correct floats %s after start (gRPC listening %s, leader %s); with %d queued and %d in limbo: %s (gRPC listening %s, leader %s, recovery pass done %s); medians of %d restarts",
+		recoverySenders, fmtMS(floorRun.floats), fmtMS(floorRun.listening), fmtMS(floorRun.leader), recoveryQueued, recoveryInLimbo,
+		fmtMS(run.floats), fmtMS(run.listening), fmtMS(run.leader), fmtMS(run.recovered), recoveryRestarts)
 }
 
 type recoveryResult struct {
-	floats, floatsMax, leader, recovered time.Duration
+	floats, floatsMax, leader, recovered, listening time.Duration
 }
 
 func runRecovery(b *testing.B, bin string, c *benchChain, load bool) recoveryResult {
@@ -104,13 +106,14 @@ func runRecovery(b *testing.B, bin string, c *benchChain, load bool) recoveryRes
 	}
 	want := expectedFloats(b, c, dsn)
 
-	var floats, leaders, recovered []time.Duration
+	var floats, leaders, recovered, listening []time.Duration
 	for range recoveryRestarts {
 		srv.kill(b)
 		srv = startBenchServer(b, bin, args)
 		ready := waitFloats(b, client, want, 60*time.Second)
 		floats = append(floats, ready.Sub(srv.started))
 		leaders = append(leaders, logTime(b, srv.waitMsg(b, "became leader: this replica redeems tickets", 90*time.Second)).Sub(srv.started))
+		listening = append(listening, logTime(b, srv.waitMsg(b, "gRPC server listening", 90*time.Second)).Sub(srv.started))
 		if load {
 			l := srv.waitMsg(b, "recovered open redemptions", 90*time.Second)
 			if n, _ := l.rec["count"].(float64); int(n) != recoveryInLimbo/recoveryBatch {
@@ -121,11 +124,14 @@ func runRecovery(b *testing.B, bin string, c *benchChain, load bool) recoveryRes
 		// The floats stay right once recovery is done.
 		waitFloats(b, client, want, 10*time.Second)
 	}
+	b.Logf("last restart (load %v), serve's log from its start: %s", load, srv.timeline(b))
 	srv.stop()
 	slices.Sort(floats)
 	slices.Sort(leaders)
 	slices.Sort(recovered)
-	r := recoveryResult{floats: floats[len(floats)/2], floatsMax: floats[len(floats)-1], leader: leaders[len(leaders)/2]}
+	slices.Sort(listening)
+	r := recoveryResult{floats: floats[len(floats)/2], floatsMax: floats[len(floats)-1], leader: leaders[len(leaders)/2],
+		listening: listening[len(listening)/2]}
 	if load {
 		r.recovered = recovered[len(recovered)/2]
 	}
@@ -363,4 +369,40 @@ func logTime(b testing.TB, l benchLogLine) time.Time {
 		b.Fatalf("log line without a time: %v", l.rec)
 	}
 	return at
+}
+
+// timeline lists each log message with its time from the start; a run of
+// one message is one entry with its count and last time.
+func (s *benchServer) timeline(b testing.TB) string {
+	s.mu.Lock()
+	lines := slices.Clone(s.lines)
+	s.mu.Unlock()
+	type entry struct {
+		msg         string
+		first, last time.Duration
+		n           int
+	}
+	var entries []entry
+	for _, l := range lines {
+		msg, _ := l.rec["msg"].(string)
+		ts, _ := l.rec["time"].(string)
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			continue
+		}
+		d := at.Sub(s.started)
+		if k := len(entries) - 1; k >= 0 && entries[k].msg == msg {
+			entries[k].last, entries[k].n = d, entries[k].n+1
+			continue
+		}
+		entries = append(entries, entry{msg: msg, first: d, last: d, n: 1})
+	}
+	parts := make([]string, len(entries))
+	for i, e := range entries {
+		parts[i] = fmt.Sprintf("%s %q", fmtMS(e.first), e.msg)
+		if e.n > 1 {
+			parts[i] += fmt.Sprintf(" x%d (last %s)", e.n, fmtMS(e.last))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
