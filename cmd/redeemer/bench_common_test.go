@@ -67,14 +67,22 @@ func newBenchChain(b testing.TB, senders int, roundLength uint64) *benchChain {
 // was visible to the node's clients.
 func (c *benchChain) mine(b testing.TB) (uint64, time.Time) {
 	b.Helper()
+	n, at, err := c.tryMine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n, at
+}
+
+func (c *benchChain) tryMine() (uint64, time.Time, error) {
 	ctx := context.Background()
 	latest, err := c.Client().BlockNumber(ctx)
 	if err != nil {
-		b.Fatalf("block number: %v", err)
+		return 0, time.Time{}, fmt.Errorf("block number: %w", err)
 	}
 	if (latest+1)%c.RoundLength() == 0 {
 		if _, err := c.AdvanceRound(ctx); err != nil {
-			b.Fatalf("advance round: %v", err)
+			return 0, time.Time{}, fmt.Errorf("advance round: %w", err)
 		}
 	} else {
 		c.Commit()
@@ -83,10 +91,12 @@ func (c *benchChain) mine(b testing.TB) (uint64, time.Time) {
 	c.mu.Lock()
 	c.minedAt[latest+1] = at
 	c.mu.Unlock()
-	return latest + 1, at
+	return latest + 1, at, nil
 }
 
-// mineEvery mines a block every interval until ctx ends.
+// mineEvery mines a block every interval until ctx ends. It runs on its
+// own goroutine, so a failure is reported and ends the mining only; the
+// benchmark's wait for what the blocks should bring then fails it.
 func (c *benchChain) mineEvery(ctx context.Context, b testing.TB, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -95,7 +105,10 @@ func (c *benchChain) mineEvery(ctx context.Context, b testing.TB, interval time.
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.mine(b)
+			if _, _, err := c.tryMine(); err != nil {
+				b.Errorf("mining stopped: %v", err)
+				return
+			}
 		}
 	}
 }
