@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -27,7 +28,7 @@ const migrateLockWaitSeconds = 300
 // passed in args). Replicas may call it at the same time: changes run under a
 // PostgreSQL session advisory lock, so each migration is applied once.
 func Migrate(ctx context.Context, dsn string, command string, args ...string) error {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := connConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("migrate: parse dsn: %w", err)
 	}
@@ -185,7 +186,7 @@ func Migrate(ctx context.Context, dsn string, command string, args ...string) er
 // database. It exists for the dev mode, where a developer should not have to
 // run createdb by hand; in production the database is provisioned up front.
 func EnsureDatabase(ctx context.Context, dsn string) error {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := connConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("ensure database: parse dsn: %w", err)
 	}
@@ -230,4 +231,16 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 func isSQLState(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code
+}
+
+// connConfig parses the service's DSN for a single connection. The DSN may
+// carry pool_* settings for the service's pool, which a plain connection
+// would send to the server as unknown parameters; the pool's parser takes
+// them out.
+func connConfig(dsn string) (*pgx.ConnConfig, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.ConnConfig, nil
 }

@@ -703,3 +703,30 @@ func sqlState(err error) string {
 	}
 	return ""
 }
+
+// The service's DSN may carry pool settings; migrating and creating the
+// database must not pass them to the server as connection parameters.
+func TestPoolSettingsInDSN(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	dsn := storetest.New(t)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	withPool := dsn + sep + "pool_max_conns=7"
+	if err := store.EnsureDatabase(ctx, withPool); err != nil {
+		t.Fatalf("ensure database: %v", err)
+	}
+	if err := store.Migrate(ctx, withPool, "up"); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	s, err := store.Open(ctx, withPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Pool().Config().MaxConns; got != 7 {
+		t.Errorf("pool max conns %d, want 7 from the DSN", got)
+	}
+}
