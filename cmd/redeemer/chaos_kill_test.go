@@ -146,9 +146,10 @@ func TestChaosKillLoop(t *testing.T) {
 		for i := 0; i < tickets; i++ {
 			sender := i % senders
 			face := big.NewInt(2e15)
-			if i%100 == senders-1 {
-				// Ten tickets of 1.5 ETH on a 10 ETH deposit: the last
-				// sender's reserve pays about 5 ETH.
+			if i%(tickets/10) == senders-1 {
+				// Ten tickets of 1.5 ETH on a 10 ETH deposit, whatever the
+				// run's length: the last sender's reserve pays about 5 ETH
+				// and its 10 ETH still cover the rest.
 				face = new(big.Int).Div(wholeEther(3), big.NewInt(2))
 			}
 			deadline := time.Now().Add(2 * time.Minute)
