@@ -18,7 +18,9 @@ type candidate struct {
 	signed chain.SignedTicket
 }
 
-func signedTicket(t *store.Ticket) chain.SignedTicket {
+// SignedTicket is a stored ticket as the TicketBroker takes it, to redeem
+// or to estimate. The worker builds every redemption from it.
+func SignedTicket(t *store.Ticket) chain.SignedTicket {
 	return chain.SignedTicket{
 		Ticket: chain.Ticket{
 			Recipient:              t.Recipient,
@@ -83,7 +85,7 @@ func (w *Worker) claim(ctx context.Context, head chain.Head) error {
 			return err
 		}
 		if ok {
-			good = append(good, candidate{t: t, signed: signedTicket(&t)})
+			good = append(good, candidate{t: t, signed: SignedTicket(&t)})
 		}
 	}
 	if len(good) == 0 {
@@ -111,7 +113,7 @@ func (w *Worker) check(ctx context.Context, t *store.Ticket, price *big.Int, fun
 		return false, nil
 	}
 
-	data, err := chain.RedeemCalldata([]chain.SignedTicket{signedTicket(t)})
+	data, err := chain.RedeemCalldata([]chain.SignedTicket{SignedTicket(t)})
 	if err != nil {
 		return false, err
 	}
@@ -228,7 +230,7 @@ func (w *Worker) submit(ctx context.Context, head chain.Head, good []candidate, 
 			// estimate for the full set still covers them.
 			batch := make([]chain.SignedTicket, len(locked))
 			for i := range locked {
-				batch[i] = signedTicket(&locked[i])
+				batch[i] = SignedTicket(&locked[i])
 			}
 			data, err := chain.RedeemCalldata(batch)
 			if err != nil {

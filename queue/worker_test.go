@@ -272,7 +272,7 @@ func TestUnpaidTicketsEndWithReasons(t *testing.T) {
 	// A ticket someone else already redeemed.
 	used := e.queue(sender.Key, milliEther, now+1)
 	tk := e.ticket(used)
-	st := signedTicket(tk)
+	st := SignedTicket(tk)
 	if _, err := e.dc.Protocol().TicketBroker().RedeemWinningTicket(e.dc.Transactor(e.dc.Owner()),
 		chain.BrokerTicket(&st.Ticket), st.Sig, st.RecipientRand); err != nil {
 		t.Fatal(err)

@@ -6,12 +6,14 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -384,3 +386,63 @@ func dialTLS(b testing.TB, addr string) *grpc.ClientConn {
 
 // ether is n ETH in wei.
 func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), devchain.Ether) }
+
+type callRun struct {
+	latencies []time.Duration
+	elapsed   time.Duration
+}
+
+func (r callRun) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+
+func mergeRuns(runs []callRun) callRun {
+	var out callRun
+	for _, r := range runs {
+		out.latencies = append(out.latencies, r.latencies...)
+		out.elapsed += r.elapsed
+	}
+	slices.Sort(out.latencies)
+	return out
+}
+
+// errStopCalling from f ends that client's calls without failing the
+// benchmark (its work ran out).
+var errStopCalling = errors.New("no more work")
+
+// callFor has clients goroutines call f back to back for d; any other error
+// ends the benchmark.
+func callFor(b testing.TB, clients int, d time.Duration, f func(context.Context, int) error) callRun {
+	b.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	per := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for c := range clients {
+		wg.Go(func() {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := f(ctx, c); err != nil {
+					if !errors.Is(err, errStopCalling) {
+						cancel(err)
+					}
+					return
+				}
+				per[c] = append(per[c], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	r := callRun{elapsed: time.Since(start)}
+	if err := context.Cause(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range per {
+		r.latencies = append(r.latencies, l...)
+	}
+	if len(r.latencies) == 0 {
+		b.Fatal("no call completed")
+	}
+	slices.Sort(r.latencies)
+	return r
+}

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,55 +239,28 @@ func (s *ticketSigner) sign(b *testing.B, n int) []*pb.Ticket {
 }
 
 type intakeRun struct {
-	latencies []time.Duration
-	elapsed   time.Duration
-	ranDry    bool
+	callRun
+	ranDry bool
 }
-
-func (r intakeRun) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
 
 // queueFor has clients goroutines queue tickets, each as soon as its
 // previous call returns, until d has passed or the tickets run out. Any
 // error ends the benchmark: every ticket is valid, so a refusal is a bug.
 func queueFor(b *testing.B, client pb.TicketRedeemerClient, tickets []*pb.Ticket, clients int, d time.Duration) intakeRun {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
 	var next atomic.Int64
 	var dry atomic.Bool
-	perClient := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(d)
-	for c := range clients {
-		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				i := next.Add(1) - 1
-				if i >= int64(len(tickets)) {
-					dry.Store(true)
-					return
-				}
-				t0 := time.Now()
-				if _, err := client.QueueTicket(ctx, tickets[i]); err != nil {
-					cancel(fmt.Errorf("QueueTicket: %w", err))
-					return
-				}
-				perClient[c] = append(perClient[c], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	r := intakeRun{elapsed: time.Since(start), ranDry: dry.Load()}
-	if err := context.Cause(ctx); err != nil {
-		b.Fatal(err)
-	}
-	for _, l := range perClient {
-		r.latencies = append(r.latencies, l...)
-	}
-	if len(r.latencies) == 0 {
-		b.Fatal("no ticket was queued")
-	}
-	slices.Sort(r.latencies)
-	return r
+	r := callFor(b, clients, d, func(ctx context.Context, _ int) error {
+		i := next.Add(1) - 1
+		if i >= int64(len(tickets)) {
+			dry.Store(true)
+			return errStopCalling
+		}
+		if _, err := client.QueueTicket(ctx, tickets[i]); err != nil {
+			return fmt.Errorf("QueueTicket: %w", err)
+		}
+		return nil
+	})
+	return intakeRun{callRun: r, ranDry: dry.Load()}
 }
 
 // percentile reads the p-th percentile of sorted by the nearest-rank rule.

@@ -20,6 +20,7 @@ import (
 	"redeemer/chain"
 	"redeemer/rpc"
 	"redeemer/rpc/pb"
+	"redeemer/queue"
 	"redeemer/store"
 	"redeemer/store/storetest"
 )
@@ -309,7 +310,7 @@ func seedRecoveryLoad(b testing.TB, c *benchChain, dsn string) {
 			Sign: func(nonce uint64, locked []store.Ticket) (store.AttemptTx, error) {
 				batch := make([]chain.SignedTicket, len(locked))
 				for j := range locked {
-					batch[j] = benchSignedTicket(&locked[j])
+					batch[j] = queue.SignedTicket(&locked[j])
 				}
 				data, err := chain.RedeemCalldata(batch)
 				if err != nil {
@@ -342,23 +343,6 @@ func seedRecoveryLoad(b testing.TB, c *benchChain, dsn string) {
 		queued, redeeming, recoveryInLimbo/recoveryBatch, time.Since(start).Round(time.Millisecond))
 }
 
-func benchSignedTicket(t *store.Ticket) chain.SignedTicket {
-	return chain.SignedTicket{
-		Ticket: chain.Ticket{
-			Recipient:              t.Recipient,
-			Sender:                 t.Sender,
-			FaceValue:              t.FaceValue,
-			WinProb:                t.WinProb,
-			SenderNonce:            t.SenderNonce,
-			RecipientRandHash:      t.RecipientRandHash,
-			CreationRound:          t.CreationRound,
-			CreationRoundBlockHash: t.CreationRoundBlockHash,
-			ParamsExpirationBlock:  big.NewInt(t.ParamsExpirationBlock),
-		},
-		Sig:           t.Sig,
-		RecipientRand: new(big.Int).SetBytes(t.RecipientRand[:]),
-	}
-}
 
 // logTime is the time serve stamped on a log line.
 func logTime(b testing.TB, l benchLogLine) time.Time {

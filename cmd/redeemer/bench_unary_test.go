@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -150,58 +148,4 @@ func BenchmarkMaxFloatUnary(b *testing.B) {
 	b.Logf("floor: grpc.health.v1 Check on the same server and connections at %d clients: %.0f req/s (p99 %s); MaxFloat %.0f req/s (p99 %s) = %.2fx; raw pgx SELECT of the same row, %d clients: %.0f req/s (p99 %s); %ds per path in %d alternations",
 		unaryClients, h.rate(), fmtMS(percentile(h.latencies, 99)), m.rate(), fmtMS(percentile(m.latencies, 99)), m.rate()/h.rate(),
 		unaryClients, p.rate(), fmtMS(percentile(p.latencies, 99)), secs, alternations)
-}
-
-type callRun struct {
-	latencies []time.Duration
-	elapsed   time.Duration
-}
-
-func (r callRun) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
-
-func mergeRuns(runs []callRun) callRun {
-	var out callRun
-	for _, r := range runs {
-		out.latencies = append(out.latencies, r.latencies...)
-		out.elapsed += r.elapsed
-	}
-	slices.Sort(out.latencies)
-	return out
-}
-
-// callFor has clients goroutines call f back to back for d; any error ends
-// the benchmark.
-func callFor(b testing.TB, clients int, d time.Duration, f func(context.Context, int) error) callRun {
-	b.Helper()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	per := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(d)
-	for c := range clients {
-		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				t0 := time.Now()
-				if err := f(ctx, c); err != nil {
-					cancel(err)
-					return
-				}
-				per[c] = append(per[c], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	r := callRun{elapsed: time.Since(start)}
-	if err := context.Cause(ctx); err != nil {
-		b.Fatal(err)
-	}
-	for _, l := range per {
-		r.latencies = append(r.latencies, l...)
-	}
-	if len(r.latencies) == 0 {
-		b.Fatal("no call completed")
-	}
-	slices.Sort(r.latencies)
-	return r
 }
