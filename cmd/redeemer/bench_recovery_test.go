@@ -18,9 +18,9 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"redeemer/chain"
+	"redeemer/queue"
 	"redeemer/rpc"
 	"redeemer/rpc/pb"
-	"redeemer/queue"
 	"redeemer/store"
 	"redeemer/store/storetest"
 )
@@ -342,7 +342,6 @@ func seedRecoveryLoad(b testing.TB, c *benchChain, dsn string) {
 	b.Logf("seeded %d queued and %d in-limbo tickets (%d pending redemptions) in %s",
 		queued, redeeming, recoveryInLimbo/recoveryBatch, time.Since(start).Round(time.Millisecond))
 }
-
 
 // logTime is the time serve stamped on a log line.
 func logTime(b testing.TB, l benchLogLine) time.Time {
