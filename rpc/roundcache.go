@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/big"
 	"sync"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -78,39 +77,52 @@ func (c *roundCache) forget() {
 	c.round, c.validity, c.hashes = nil, nil, nil
 }
 
-// headMaxAge is how old a cached head number may be when it keys the round
-// cache. It is shorter than any chain's block time that matters here, so
-// the cache still follows every block, but concurrent tickets share one
-// read of the head instead of asking the node once each.
-const headMaxAge = 100 * time.Millisecond
-
-// headCache holds the latest block number read from the node. Its lock is a
-// channel so a caller waiting for another's read can give up with its
-// context.
+// headCache lets concurrent tickets share one read of the chain head: a
+// caller that arrives while a read is in flight takes its answer instead of
+// asking the node again. A read is never reused after it completes, so a
+// ticket checked after a block is mined always sees that block, while
+// under load the node answers about one head read per round trip instead
+// of one per ticket.
 type headCache struct {
-	lock  chan struct{}
-	block uint64
-	at    time.Time
+	mu       sync.Mutex
+	inFlight *headRead
 }
 
-func newHeadCache() *headCache { return &headCache{lock: make(chan struct{}, 1)} }
+// headRead is one read of the head that callers wait on.
+type headRead struct {
+	done   chan struct{}
+	block  uint64
+	err    error
+	joined int // callers that took this read instead of their own; under headCache.mu
+}
 
-// latest returns a head number at most headMaxAge old, reading it with read
-// when the cached one is older. Concurrent callers wait for one read.
+func newHeadCache() *headCache { return &headCache{} }
+
+// latest returns the head number from a read started no earlier than the
+// one in flight when the caller arrived, starting a read with read if none
+// is in flight.
 func (h *headCache) latest(ctx context.Context, read func(context.Context) (uint64, error)) (uint64, error) {
+	h.mu.Lock()
+	r := h.inFlight
+	if r == nil {
+		r = &headRead{done: make(chan struct{})}
+		h.inFlight = r
+		h.mu.Unlock()
+		// Others may be waiting on this read: the caller going away must
+		// not fail it for them (read has its own timeouts).
+		r.block, r.err = read(context.WithoutCancel(ctx))
+		h.mu.Lock()
+		h.inFlight = nil
+		h.mu.Unlock()
+		close(r.done)
+	} else {
+		r.joined++
+		h.mu.Unlock()
+	}
 	select {
-	case h.lock <- struct{}{}:
+	case <-r.done:
+		return r.block, r.err
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	defer func() { <-h.lock }()
-	if !h.at.IsZero() && time.Since(h.at) < headMaxAge {
-		return h.block, nil
-	}
-	block, err := read(ctx)
-	if err != nil {
-		return 0, err
-	}
-	h.block, h.at = block, time.Now()
-	return block, nil
 }

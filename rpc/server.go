@@ -235,7 +235,7 @@ func (s *Server) checkOnChain(ctx context.Context, t *DecodedTicket) error {
 
 // roundState reads the current round, the validity period and the creation
 // round's block hash, from the cache when cached is true and it has them
-// for a head read at most headMaxAge ago.
+// for the current head.
 func (s *Server) roundState(ctx context.Context, creation int64, cached bool) (round, validity *big.Int, hash common.Hash, err error) {
 	readHead := func(ctx context.Context) (block uint64, err error) {
 		err = s.chainRead(ctx, func(ctx context.Context) (err error) {
@@ -244,8 +244,8 @@ func (s *Server) roundState(ctx context.Context, creation int64, cached bool) (r
 		})
 		return block, err
 	}
-	// The head only keys the round cache; a fresh look (cached false)
-	// bypasses both.
+	// The head only keys the round cache; concurrent callers share one
+	// read of it. A fresh look (cached false) reads its own.
 	var block uint64
 	if cached {
 		block, err = s.head.latest(ctx, readHead)
