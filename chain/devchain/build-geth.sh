@@ -28,8 +28,8 @@ fi
 
 mkdir -p "$out"
 echo "build-geth: building geth $version into $out"
-# GOFLAGS is set, not inherited: `go install pkg@version` refuses a -mod
-# setting, and a module from the cache has no VCS data to stamp.
+# GOFLAGS is set, not inherited, so no -mod or -tags meant for this module
+# reaches geth's build; a module from the cache has no VCS data to stamp.
 GOBIN=$out GOFLAGS=-buildvcs=false go install "github.com/ethereum/go-ethereum/cmd/geth@$version"
 "$out/geth" version | grep -q "^Version: $want-" || {
 	echo "build-geth: $out/geth does not report version $want" >&2
