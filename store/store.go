@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,6 +15,15 @@ import (
 // defaultConnectTimeout bounds a dial when the DSN sets no connect_timeout,
 // so an unreachable server fails a request instead of hanging it.
 const defaultConnectTimeout = 5 * time.Second
+
+// defaultMaxConns is the pool size when the DSN sets no pool_max_conns.
+// Every gRPC call holds a connection only for short round trips, so with
+// pgx's own default (the CPU count, at least 4) the pool, not PostgreSQL,
+// capped how many calls ran at once: most of 16 concurrent MaxFloat callers
+// were found waiting for a connection, and a burst of stream opens timed
+// out in the queue. A few replicas of 16 stay well inside PostgreSQL's
+// default max_connections of 100.
+const defaultMaxConns = 16
 
 // ErrNotFound is returned by lookups that match no row.
 var ErrNotFound = errors.New("store: not found")
@@ -33,6 +43,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

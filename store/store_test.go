@@ -729,4 +729,12 @@ func TestPoolSettingsInDSN(t *testing.T) {
 	if got := s.Pool().Config().MaxConns; got != 7 {
 		t.Errorf("pool max conns %d, want 7 from the DSN", got)
 	}
+	plain, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if got := plain.Pool().Config().MaxConns; got != 16 {
+		t.Errorf("pool max conns %d without pool_max_conns, want 16", got)
+	}
 }
