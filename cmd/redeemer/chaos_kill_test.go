@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -119,7 +120,7 @@ func TestChaosKillLoop(t *testing.T) {
 	bin := buildBinary(t)
 	node := startGethWithContracts(t, bin, roundLength, senders)
 	c := newClusterOn(t, bin, node)
-	slots := []*replicaSlot{{name: "replica-a", addr: freeAddr(t)}, {name: "replica-b", addr: freeAddr(t)}}
+	slots := []*replicaSlot{{name: "replica-a", addr: stableAddr(t)}, {name: "replica-b", addr: stableAddr(t)}}
 	for _, s := range slots {
 		s.start(c)
 		s.client = dialQuick(t, s.addr)
@@ -293,4 +294,33 @@ func postponements(t *testing.T, o *orchestrator) string {
 		return "none"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// stableAddr is a free loopback address outside the kernel's ephemeral port
+// range, for a replica that is restarted on the same address many times: a
+// port from that range (what freeAddr gives) can be handed to another
+// socket, even the restarted process's own metrics listener or database
+// connection, in the moment between a kill and the restart.
+func stableAddr(t *testing.T) string {
+	t.Helper()
+	lo, hi := 20000, 32768 // below Linux's default ip_local_port_range
+	if blob, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(blob)); len(f) == 2 {
+			if first, err := strconv.Atoi(f[0]); err == nil && first > 1024 {
+				hi = first
+				lo = max(1024, hi-12768)
+			}
+		}
+	}
+	for range 1000 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return addr
+	}
+	t.Fatalf("no free loopback port in [%d, %d)", lo, hi)
+	return ""
 }
