@@ -63,27 +63,32 @@ func newFloatEnv(t *testing.T, o floatEnvOpts) *floatEnv {
 	for range max(o.replicas, 1) {
 		e.replicas = append(e.replicas, e.newReplica(dsn, o))
 	}
-	leader := e.replicas[0]
-	pollCtx, stopPoll := context.WithCancel(ctx)
+	e.follow(e.replicas[0])
+	return e
+}
+
+// follow has r's monitor follow the chain with a real poller until the
+// test ends, and waits for the poller's first head, so that every later
+// block is followed.
+func (e *floatEnv) follow(r *floatReplica) {
+	e.t.Helper()
+	pollCtx, stopPoll := context.WithCancel(e.ctx)
 	polled := make(chan struct{})
-	poller := chain.NewPoller(chain.NewHeaderHeadReader(e.c.Client()), leader.st,
+	poller := chain.NewPoller(chain.NewHeaderHeadReader(e.c.Client()), r.st,
 		chain.PollerOptions{Interval: 20 * time.Millisecond, Logger: quietLogger()})
 	go func() {
 		defer close(polled)
-		poller.Run(pollCtx, leader.mon.HandleHead)
+		poller.Run(pollCtx, r.mon.HandleHead)
 	}()
-	t.Cleanup(func() { stopPoll(); <-polled })
-	// Wait for the poller's first head, so that every later block is
-	// followed.
+	e.t.Cleanup(func() { stopPoll(); <-polled })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if _, ok := poller.Latest(); ok {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the poller delivered no head")
+			e.t.Fatal("the poller delivered no head")
 		}
 	}
-	return e
 }
 
 func quietLogger() *slog.Logger {

@@ -283,23 +283,7 @@ func newRawServer(t *testing.T, o floatEnvOpts) *rawServer {
 	e := &floatEnv{t: t, ctx: ctx, c: monitortest.NewChain(t, o.chain)}
 	r := e.newReplica(storetest.New(t), o)
 	e.replicas = []*floatReplica{r}
-	pollCtx, stopPoll := context.WithCancel(ctx)
-	polled := make(chan struct{})
-	poller := chain.NewPoller(chain.NewHeaderHeadReader(e.c.Client()), r.st,
-		chain.PollerOptions{Interval: 20 * time.Millisecond, Logger: quietLogger()})
-	go func() {
-		defer close(polled)
-		poller.Run(pollCtx, r.mon.HandleHead)
-	}()
-	t.Cleanup(func() { stopPoll(); <-polled })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, ok := poller.Latest(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the poller delivered no head")
-		}
-	}
+	e.follow(r)
 
 	svc, err := NewServer(Config{
 		Recipient: e.c.Recipient().Address, Chain: e.c.Protocol(), Store: r.st, Floats: r.floats, Logger: quietLogger(),
