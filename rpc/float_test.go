@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"testing"
 	"time"
 
@@ -128,17 +127,11 @@ func (e *floatEnv) newReplica(dsn string, o floatEnvOpts) *floatReplica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewGRPCServer("127.0.0.1:0", TLSConfig{Plaintext: true}, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	t.Cleanup(func() { stopHub(); <-hubDone; srv.Stop() })
-	r := &floatReplica{st: st, mon: mon, hub: hub, floats: floats, addr: lis.Addr().String(), stopHub: stopHub}
+	addr := serveOnLoopback(t, svc, TLSConfig{Plaintext: true})
+	// Registered after the server's stop, so it runs first: the hub ends
+	// before the server does.
+	t.Cleanup(func() { stopHub(); <-hubDone })
+	r := &floatReplica{st: st, mon: mon, hub: hub, floats: floats, addr: addr, stopHub: stopHub}
 	r.client = e.dial(r)
 	return r
 }

@@ -37,16 +37,11 @@ type harness struct {
 	conn   *grpc.ClientConn
 }
 
-func newHarness(t *testing.T, chainState ChainState, st *store.Store, dc *devchain.Chain) *harness {
+// serveOnLoopback serves svc on a free loopback port until the test ends
+// and returns the address.
+func serveOnLoopback(t testing.TB, svc *Server, tlsCfg TLSConfig) string {
 	t.Helper()
-	svc, err := NewServer(Config{
-		Recipient: dc.Recipient().Address, Chain: chainState, Store: st,
-		ChainTimeout: 2 * time.Second, DBTimeout: 2 * time.Second, Attempts: 2, Backoff: 10 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewGRPCServer("127.0.0.1:0", TLSConfig{DataDir: t.TempDir()}, svc)
+	srv, err := NewGRPCServer("127.0.0.1:0", tlsCfg, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +51,20 @@ func newHarness(t *testing.T, chainState ChainState, st *store.Store, dc *devcha
 	}
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(),
+	return lis.Addr().String()
+}
+
+func newHarness(t *testing.T, chainState ChainState, st *store.Store, dc *devchain.Chain) *harness {
+	t.Helper()
+	svc, err := NewServer(Config{
+		Recipient: dc.Recipient().Address, Chain: chainState, Store: st,
+		ChainTimeout: 2 * time.Second, DBTimeout: 2 * time.Second, Attempts: 2, Backoff: 10 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveOnLoopback(t, svc, TLSConfig{DataDir: t.TempDir()})
+	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})))
 	if err != nil {
 		t.Fatal(err)

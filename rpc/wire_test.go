@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -291,17 +290,8 @@ func newRawServer(t *testing.T, o floatEnvOpts) *rawServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewGRPCServer("127.0.0.1:0", TLSConfig{DataDir: t.TempDir()}, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	s := &rawServer{env: e, r: r, svc: svc, addr: lis.Addr().String()}
+	addr := serveOnLoopback(t, svc, TLSConfig{DataDir: t.TempDir()})
+	s := &rawServer{env: e, r: r, svc: svc, addr: addr}
 	s.conn = s.dial(t)
 	return s
 }
