@@ -358,17 +358,7 @@ func waitStreams(b testing.TB, streams []*fanStream, within time.Duration, what 
 	}
 }
 
-func benchReps(b testing.TB, def int) int {
-	v := os.Getenv(benchRepsEnv)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		b.Fatalf("%s=%q: want a whole number, at least 1", benchRepsEnv, v)
-	}
-	return n
-}
+func benchReps(b testing.TB, def int) int { return positiveEnv(b, benchRepsEnv, def) }
 
 // serveHasFlag reports whether the binary's serve takes --name.
 func serveHasFlag(b testing.TB, bin, name string) bool {

@@ -142,13 +142,19 @@ func cpuProfile(p *proc, path string, secs int) error {
 }
 
 func benchSeconds(b *testing.B) int {
-	v := os.Getenv(benchSecondsEnv)
+	return positiveEnv(b, benchSecondsEnv, defaultBenchSeconds)
+}
+
+// positiveEnv reads a whole number of at least 1 from the environment
+// variable name, or def when it is unset.
+func positiveEnv(b testing.TB, name string, def int) int {
+	v := os.Getenv(name)
 	if v == "" {
-		return defaultBenchSeconds
+		return def
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		b.Fatalf("%s=%q: want a whole number of seconds, at least 1", benchSecondsEnv, v)
+		b.Fatalf("%s=%q: want a whole number, at least 1", name, v)
 	}
 	return n
 }
