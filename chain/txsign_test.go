@@ -7,6 +7,7 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"testing"
+	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -139,7 +140,14 @@ func TestBroadcastOutcomesOnDevChain(t *testing.T) {
 		t.Fatalf("replaced tx receipt: %v, want not found", err)
 	}
 
+	// The pool drops the mined replacement when it processes the new head,
+	// which it does in the background: until then the old transaction
+	// still meets the replacement in the pool, as underpriced.
 	err = e.sendRaw(first.raw)
+	for deadline := time.Now().Add(10 * time.Second); chain.ClassifySendError(err) == chain.SendUnderpriced && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		err = e.sendRaw(first.raw)
+	}
 	t.Logf("simulated backend, nonce used by a mined tx: %q", err)
 	if got := chain.ClassifySendError(err); got != chain.SendNonceTooLow {
 		t.Fatalf("used nonce: %v classified %v, want SendNonceTooLow", err, got)
