@@ -3,16 +3,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,6 +30,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/chain/contracts"
+	"redeemer/chain/nodeproxy"
 	"redeemer/rpc"
 	"redeemer/rpc/client"
 	"redeemer/rpc/pb"
@@ -525,12 +522,20 @@ func TestChaosNodeFaults(t *testing.T) {
 	// Blocks every 250 ms, as on Arbitrum: after the faults the leader
 	// catches up on every block it missed, one by one.
 	c := newClusterOnDSN(t, pg.NewDatabase(t), 250*time.Millisecond, 1000)
-	proxy := newFaultyNodeProxy(t, c.info.EthRPCURL, seed)
+	proxy, err := nodeproxy.NewURL(c.info.EthRPCURL, nodeproxy.Options{Seed: int64(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyURL, err := proxy.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
 	// The replicas reach the node only through the proxy; the test's own
 	// reads go to the node directly.
 	viaProxy := *c
 	info := *c.info
-	info.EthRPCURL = proxy.url
+	info.EthRPCURL = proxyURL
 	viaProxy.info = &info
 	a, addrA := viaProxy.serve("replica-a", "--eth-timeout", "2s")
 	a.waitLog(t, "became leader", 30*time.Second)
@@ -556,14 +561,20 @@ func TestChaosNodeFaults(t *testing.T) {
 		}
 		acc0, unavail0 := load.counts(codes.Unavailable)
 		red0 := oa.count("SELECT count(*) FROM redemptions")
-		proxy.setFaulty(true)
+		// Each window counts its faults afresh.
+		proxy.Reset()
+		if err := proxy.SetOptions(nodeFaultOptions(seed)); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(window)
-		proxy.setFaulty(false)
+		if err := proxy.SetOptions(nodeproxy.Options{Seed: int64(seed)}); err != nil {
+			t.Fatal(err)
+		}
 		calm := time.Now()
 		acc1, unavail1 := load.counts(codes.Unavailable)
 		red1 := oa.count("SELECT count(*) FROM redemptions")
 		t.Logf("round %d: %s of faults: %s; intake %d OK, %d Unavailable; %d redemption transactions signed meanwhile",
-			r, window, proxy.summary(), acc1-acc0, unavail1-unavail0, red1-red0)
+			r, window, nodeFaultSummary(proxy.Stats()), acc1-acc0, unavail1-unavail0, red1-red0)
 		stillRunning(t, a, b)
 
 		// Tickets queued after the faults stop need a new redemption: its
@@ -587,9 +598,10 @@ func TestChaosNodeFaults(t *testing.T) {
 	if n := load.check(t, oa.storedTicketHashes()); n == 0 {
 		t.Error("no intake call was refused while the node failed; the faults did not reach intake")
 	}
-	for _, kind := range nodeFaultKinds {
-		if proxy.count(kind.name) == 0 {
-			t.Errorf("fault %q never injected; raise the window or check the proxy", kind.name)
+	injected := proxy.Stats().Faults
+	for kind := range nodeFaultWeights() {
+		if injected[kind] == 0 {
+			t.Errorf("fault %q never injected; raise the window or check the proxy", kind)
 		}
 	}
 	t.Logf("%d tickets acknowledged and redeemed once each", len(accepted))
@@ -608,19 +620,18 @@ func (c *cluster) continueChaosLoad(prev *chaosLoad, targets []*orchestrator, pa
 	return l
 }
 
-// nodeFaultKinds are what the proxy does to a request it faults, with
+// nodeFaultWeights are what the proxy does to a request it faults, with
 // their weights.
-var nodeFaultKinds = []struct {
-	name   string
-	weight int
-}{
-	{"delay", 20},          // 0.2–5 s, then forwarded; the replicas give up after 2 s
-	{"drop", 15},           // connection closed before the node sees the request
-	{"drop-after", 15},     // forwarded, then the connection closed: applied, but unanswered
-	{"http-502", 10},       // Bad Gateway from a load balancer in front of the node
-	{"http-503", 10},       // Service Unavailable
-	{"rpc-error", 15},      // a JSON-RPC error object for every call in the request
-	{"truncate-after", 15}, // forwarded, answer cut in half (valid HTTP, broken JSON)
+func nodeFaultWeights() map[nodeproxy.Fault]float64 {
+	return map[nodeproxy.Fault]float64{
+		nodeproxy.FaultDelay:     20, // 0.2–5 s, then forwarded; the replicas give up after 2 s
+		nodeproxy.FaultDrop:      15, // connection closed before the node sees the request
+		nodeproxy.FaultDropAfter: 15, // forwarded, then the connection closed: applied, but unanswered
+		nodeproxy.FaultHTTP502:   10, // Bad Gateway from a load balancer in front of the node
+		nodeproxy.FaultHTTP503:   10, // Service Unavailable
+		nodeproxy.FaultRPCError:  15, // a JSON-RPC error object for every call in the request
+		nodeproxy.FaultTruncate:  15, // forwarded, answer cut in half (valid HTTP, broken JSON)
+	}
 }
 
 // Faults come in phases of 1–4 s: a storm faults nearly every request, a
@@ -631,211 +642,54 @@ var nodeFaultKinds = []struct {
 // broadcast that reached the node but whose answer was lost) rather than
 // only before them.
 const (
-	stormShare      = 0.3
-	stormFaultRate  = 0.9
-	flakyFaultRate  = 0.05
-	broadcastRate   = 0.5
-	minPhase        = time.Second
-	maxPhaseSpread  = 3 * time.Second
-	maxInjectedWait = 4800 * time.Millisecond
+	stormShare         = 0.3
+	stormFaultRate     = 0.9
+	flakyFaultRate     = 0.05
+	broadcastRate      = 0.5
+	minPhase           = time.Second
+	maxPhaseSpread     = 3 * time.Second
+	minInjectedWait    = 200 * time.Millisecond
+	injectedWaitSpread = 4800 * time.Millisecond
 )
 
-// faultyNodeProxy is an HTTP reverse proxy for JSON-RPC that injects faults,
-// chosen by a seeded generator, while faulty.
-type faultyNodeProxy struct {
-	url    string
-	target string
-	http   *http.Client
-
-	mu       sync.Mutex
-	faulty   bool
-	rnd      *rand.Rand
-	phaseEnd time.Time
-	rate     float64 // share of requests faulted in the current phase
-	counts   map[string]int
-}
-
-func newFaultyNodeProxy(t *testing.T, target string, seed uint64) *faultyNodeProxy {
-	t.Helper()
-	f := &faultyNodeProxy{target: target, http: &http.Client{Timeout: time.Minute},
-		rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[string]int{}}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-// setFaulty starts (and then ends) a fault window; each window counts its
-// faults afresh.
-func (f *faultyNodeProxy) setFaulty(on bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faulty = on
-	f.phaseEnd = time.Time{}
-	if on {
-		f.counts = map[string]int{}
+// nodeFaultOptions are the proxy's options during a fault window. The seed
+// stays that of the calm spells, so the draws go on from where the last
+// window left them.
+func nodeFaultOptions(seed uint64) nodeproxy.Options {
+	mix := func(rate float64) nodeproxy.Faults {
+		f := nodeproxy.Spread(rate, nodeFaultWeights())
+		f.DelayMin, f.DelayMax = minInjectedWait, minInjectedWait+injectedWaitSpread
+		return f
+	}
+	return nodeproxy.Options{
+		Seed: int64(seed),
+		Phases: []nodeproxy.Phase{
+			{Name: "flaky", Weight: 1 - stormShare, Faults: mix(flakyFaultRate)},
+			{Name: "storm", Weight: stormShare, Faults: mix(stormFaultRate)},
+		},
+		PhaseMin: minPhase,
+		PhaseMax: minPhase + maxPhaseSpread,
+		// A broadcast's request is faulted at least at broadcastRate, kind
+		// by kind in the same proportions.
+		MethodFaults: map[string]nodeproxy.Faults{"eth_sendRawTransaction": mix(broadcastRate)},
+		// An internal error, as this test has always injected, rather than
+		// the -32000 the node itself answers refusals such as "nonce too
+		// low" with.
+		FaultCode:    -32603,
+		FaultMessage: "injected node fault: internal error",
 	}
 }
 
-// pick chooses what to do with one request, and how long to delay it.
-func (f *faultyNodeProxy) pick(broadcast bool) (string, time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.faulty {
-		return "pass", 0
-	}
-	if now := time.Now(); now.After(f.phaseEnd) {
-		f.phaseEnd = now.Add(minPhase + time.Duration(f.rnd.Int64N(int64(maxPhaseSpread))))
-		f.rate = flakyFaultRate
-		phase := "phase-flaky"
-		if f.rnd.Float64() < stormShare {
-			f.rate, phase = stormFaultRate, "phase-storm"
-		}
-		f.counts[phase]++
-	}
-	rate := f.rate
-	if broadcast {
-		rate = max(rate, broadcastRate)
-	}
-	if f.rnd.Float64() >= rate {
-		f.counts["pass"]++
-		return "pass", 0
-	}
-	total := 0
-	for _, k := range nodeFaultKinds {
-		total += k.weight
-	}
-	n := f.rnd.IntN(total)
-	kind := nodeFaultKinds[len(nodeFaultKinds)-1].name
-	for _, k := range nodeFaultKinds {
-		if n < k.weight {
-			kind = k.name
-			break
-		}
-		n -= k.weight
-	}
-	f.counts[kind]++
-	return kind, 200*time.Millisecond + time.Duration(f.rnd.Int64N(int64(maxInjectedWait)))
-}
-
-func (f *faultyNodeProxy) count(kind string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.counts[kind]
-}
-
-// summary lists the faults of the current or last window, by kind.
-func (f *faultyNodeProxy) summary() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var parts []string
-	for k, n := range f.counts {
+// nodeFaultSummary lists a window's requests and faults, by kind.
+func nodeFaultSummary(s nodeproxy.Stats) string {
+	parts := []string{fmt.Sprintf("pass=%d", s.Requests-s.FaultTotal())}
+	for k, n := range s.Faults {
 		parts = append(parts, fmt.Sprintf("%s=%d", k, n))
 	}
+	for name, n := range s.Phases {
+		parts = append(parts, fmt.Sprintf("phase-%s=%d", name, n))
+	}
+	parts = append(parts, fmt.Sprintf("on-broadcast=%d", s.FaultedMethods["eth_sendRawTransaction"]))
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
-}
-
-func (f *faultyNodeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	broadcast := bytes.Contains(body, []byte(`"eth_sendRawTransaction"`))
-	kind, delay := f.pick(broadcast)
-	if kind != "pass" && broadcast {
-		f.mu.Lock()
-		f.counts["on-broadcast"]++
-		f.mu.Unlock()
-	}
-	switch kind {
-	case "delay":
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	case "drop":
-		hangUpOn(w)
-		return
-	case "http-502":
-		http.Error(w, "bad gateway", http.StatusBadGateway)
-		return
-	case "http-503":
-		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
-		return
-	case "rpc-error":
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(injectedRPCErrors(body))
-		return
-	}
-	status, ctype, answer, err := f.forward(r, body)
-	if err != nil {
-		hangUpOn(w)
-		return
-	}
-	switch kind {
-	case "drop-after":
-		hangUpOn(w)
-		return
-	case "truncate-after":
-		answer = answer[:len(answer)/2]
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.WriteHeader(status)
-	w.Write(answer)
-}
-
-func (f *faultyNodeProxy) forward(r *http.Request, body []byte) (int, string, []byte, error) {
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, f.target, bytes.NewReader(body))
-	if err != nil {
-		return 0, "", nil, err
-	}
-	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
-	res, err := f.http.Do(req)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	defer res.Body.Close()
-	answer, err := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header.Get("Content-Type"), answer, err
-}
-
-// hangUpOn closes the client's connection without an answer.
-func hangUpOn(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
-}
-
-// injectedRPCErrors answers each call in a JSON-RPC request (single or batch) with
-// an internal error, as a failing node does.
-func injectedRPCErrors(body []byte) []byte {
-	type call struct {
-		ID json.RawMessage `json:"id"`
-	}
-	errFor := func(id json.RawMessage) map[string]any {
-		if len(id) == 0 {
-			id = json.RawMessage("null")
-		}
-		return map[string]any{"jsonrpc": "2.0", "id": id,
-			"error": map[string]any{"code": -32603, "message": "injected node fault: internal error"}}
-	}
-	var batch []call
-	if err := json.Unmarshal(body, &batch); err == nil {
-		out := make([]map[string]any, 0, len(batch))
-		for _, c := range batch {
-			out = append(out, errFor(c.ID))
-		}
-		b, _ := json.Marshal(out)
-		return b
-	}
-	var one call
-	json.Unmarshal(body, &one)
-	b, _ := json.Marshal(errFor(one.ID))
-	return b
 }
