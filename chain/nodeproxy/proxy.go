@@ -397,7 +397,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	pl := p.decide(req)
 	ctx := r.Context()
-	if !p.sleep(ctx, pl.before) {
+	if !p.wait(ctx, w, pl.before) {
 		return
 	}
 	if req == nil {
@@ -406,7 +406,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.upstreamFailed(w, r, pl, err)
 			return
 		}
-		if p.sleep(ctx, pl.after) {
+		if p.wait(ctx, w, pl.after) {
 			writeResponse(w, res)
 		}
 		return
@@ -418,7 +418,7 @@ func (p *Proxy) serveRPC(w http.ResponseWriter, r *http.Request, req rpcRequest,
 	ctx := r.Context()
 	if pl.refusedAll && pl.opts.Refusal == RefuseHTTP {
 		pl.log.Debug("node proxy refused a request over the rate limit", "calls", len(req.calls), "retry_after", pl.retryAfter)
-		if !p.sleep(ctx, pl.after) {
+		if !p.wait(ctx, w, pl.after) {
 			return
 		}
 		id := json.RawMessage("null")
@@ -453,7 +453,7 @@ func (p *Proxy) serveRPC(w http.ResponseWriter, r *http.Request, req rpcRequest,
 		hangUp(w)
 		return
 	case FaultHTTP502, FaultHTTP503:
-		if p.sleep(ctx, pl.after) {
+		if p.wait(ctx, w, pl.after) {
 			status := http.StatusBadGateway
 			if pl.fault == FaultHTTP503 {
 				status = http.StatusServiceUnavailable
@@ -465,7 +465,7 @@ func (p *Proxy) serveRPC(w http.ResponseWriter, r *http.Request, req rpcRequest,
 		code, msg := pl.opts.faultError()
 		res = rpcErrors(req.batch, admitted, code, msg)
 	case FaultDelay:
-		if !p.sleep(ctx, pl.delay) {
+		if !p.wait(ctx, w, pl.delay) {
 			return
 		}
 	}
@@ -498,7 +498,7 @@ func (p *Proxy) serveRPC(w http.ResponseWriter, r *http.Request, req rpcRequest,
 	if pl.fault == FaultTruncate {
 		res.body = res.body[:len(res.body)/2]
 	}
-	if p.sleep(ctx, pl.after) {
+	if p.wait(ctx, w, pl.after) {
 		writeResponse(w, res)
 	}
 }
@@ -559,9 +559,17 @@ func writeResponse(w http.ResponseWriter, res *response) {
 	w.Write(res.body)
 }
 
-// sleep waits d, or less if the client leaves or the proxy closes; it
-// reports whether the request should go on.
-func (p *Proxy) sleep(ctx context.Context, d time.Duration) bool {
+// wait waits d, or less if the client leaves or the proxy closes; it
+// reports whether the request should go on. A request cut short by Close
+// is answered 503, so that a client still there does not take the missing
+// answer for an empty success.
+func (p *Proxy) wait(ctx context.Context, w http.ResponseWriter, d time.Duration) bool {
+	select {
+	case <-p.closing:
+		http.Error(w, "nodeproxy: closed", http.StatusServiceUnavailable)
+		return false
+	default:
+	}
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -573,6 +581,7 @@ func (p *Proxy) sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	case <-p.closing:
+		http.Error(w, "nodeproxy: closed", http.StatusServiceUnavailable)
 		return false
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -624,5 +625,38 @@ func TestUpstreamURLPathsAndBlocks(t *testing.T) {
 	if url, err := other.Start("0.0.0.0:0"); err == nil {
 		other.Close()
 		t.Errorf("Start on a non-loopback address was accepted (%s)", url)
+	}
+}
+
+func TestCloseEndsWaits(t *testing.T) {
+	p, err := nodeproxy.New(&fakeNode{}, nodeproxy.Options{Latency: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Served by a server of the test's own, as a handler.
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		status, _, _, err := post(context.Background(), http.DefaultClient, srv.URL, call("eth_blockNumber", 1))
+		done <- result{status, err}
+	}()
+	for p.Stats().Requests == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil || r.status != http.StatusServiceUnavailable {
+			t.Errorf("request waiting out the latency when the proxy closed: %d, %v; want 503", r.status, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close left a request waiting out its latency")
 	}
 }
