@@ -29,6 +29,9 @@ type Head struct {
 	L1Number uint64
 	// Time is the block timestamp in Unix seconds.
 	Time uint64
+	// BaseFee is the block's base fee per gas, nil before London or when
+	// the reader does not know it.
+	BaseFee *big.Int
 }
 
 // HeadReader reads block headers with their L1 block number. Implementations
@@ -61,6 +64,7 @@ type rpcHeader struct {
 	ParentHash    *common.Hash    `json:"parentHash"`
 	Timestamp     *hexutil.Uint64 `json:"timestamp"`
 	L1BlockNumber *hexutil.Uint64 `json:"l1BlockNumber"`
+	BaseFee       *hexutil.Big    `json:"baseFeePerGas"`
 }
 
 func (r rpcHeadReader) LatestHead(ctx context.Context) (Head, error) {
@@ -76,6 +80,12 @@ func (r rpcHeadReader) get(ctx context.Context, tag string, want *uint64) (Head,
 	if err := r.c.CallContext(ctx, &raw, "eth_getBlockByNumber", tag, false); err != nil {
 		return Head{}, fmt.Errorf("chain: eth_getBlockByNumber(%s): %w", tag, err)
 	}
+	return decodeHead(raw, tag, want)
+}
+
+// decodeHead decodes an eth_getBlockByNumber result for the block asked for
+// as tag (want: the number asked for, nil for a tag such as "latest").
+func decodeHead(raw json.RawMessage, tag string, want *uint64) (Head, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return Head{}, fmt.Errorf("chain: block %s: %w", tag, ErrHeadNotFound)
 	}
@@ -97,6 +107,9 @@ func (r rpcHeadReader) get(ctx context.Context, tag string, want *uint64) (Head,
 	}
 	if h.L1BlockNumber != nil {
 		head.L1Number = uint64(*h.L1BlockNumber)
+	}
+	if h.BaseFee != nil {
+		head.BaseFee = h.BaseFee.ToInt()
 	}
 	if want != nil && head.Number != *want {
 		return Head{}, fmt.Errorf("chain: asked for block %d, node returned block %d", *want, head.Number)
@@ -153,6 +166,7 @@ func (r headerHeadReader) get(ctx context.Context, want *uint64) (Head, error) {
 		ParentHash: h.ParentHash,
 		L1Number:   h.Number.Uint64(),
 		Time:       h.Time,
+		BaseFee:    h.BaseFee,
 	}
 	if want != nil && head.Number != *want {
 		return Head{}, fmt.Errorf("chain: asked for block %d, node returned block %d", *want, head.Number)

@@ -280,18 +280,10 @@ func BrokerTicket(t *Ticket) contracts.TicketBrokerTicket {
 	return contracts.TicketBrokerTicket{
 		Recipient:         t.Recipient,
 		Sender:            t.Sender,
-		FaceValue:         orZero(t.FaceValue),
-		WinProb:           orZero(t.WinProb),
+		FaceValue:         OrZero(t.FaceValue),
+		WinProb:           OrZero(t.WinProb),
 		SenderNonce:       new(big.Int).SetUint64(uint64(t.SenderNonce)),
 		RecipientRandHash: t.RecipientRandHash,
 		AuxData:           t.AuxData(),
 	}
-}
-
-// orZero keeps a nil amount from reaching the ABI encoder, which rejects it.
-func orZero(v *big.Int) *big.Int {
-	if v == nil {
-		return new(big.Int)
-	}
-	return v
 }

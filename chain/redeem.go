@@ -4,14 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rpc"
 
 	"redeemer/chain/contracts"
 )
@@ -52,7 +49,7 @@ func RedeemCalldata(tickets []SignedTicket) ([]byte, error) {
 	}
 	if len(tickets) == 1 {
 		t := &tickets[0]
-		data, err := a.Pack("redeemWinningTicket", BrokerTicket(&t.Ticket), nonNilBytes(t.Sig), orZero(t.RecipientRand))
+		data, err := a.Pack("redeemWinningTicket", BrokerTicket(&t.Ticket), nonNilBytes(t.Sig), OrZero(t.RecipientRand))
 		if err != nil {
 			return nil, fmt.Errorf("pack redeemWinningTicket: %w", err)
 		}
@@ -64,7 +61,7 @@ func RedeemCalldata(tickets []SignedTicket) ([]byte, error) {
 	for i := range tickets {
 		bts[i] = BrokerTicket(&tickets[i].Ticket)
 		sigs[i] = nonNilBytes(tickets[i].Sig)
-		rands[i] = orZero(tickets[i].RecipientRand)
+		rands[i] = OrZero(tickets[i].RecipientRand)
 	}
 	data, err := a.Pack("batchRedeemWinningTickets", bts, sigs, rands)
 	if err != nil {
@@ -88,26 +85,28 @@ func nonNilBytes(b []byte) []byte {
 // which prove nothing; a malformed matching log is an error, since it means
 // the address is not the broker we think it is.
 func RedeemedTicketHashes(broker common.Address, logs []*types.Log) (map[common.Hash]bool, error) {
-	a, err := brokerABI()
+	paid, err := Payouts(broker, logs)
 	if err != nil {
 		return nil, err
 	}
-	ev, ok := a.Events["WinningTicketRedeemed"]
-	if !ok {
-		return nil, errors.New("TicketBroker ABI has no WinningTicketRedeemed event")
-	}
-	out := make(map[common.Hash]bool)
-	for _, l := range logs {
-		if l == nil || l.Removed || l.Address != broker || len(l.Topics) == 0 || l.Topics[0] != ev.ID {
-			continue
-		}
-		h, err := redeemedTicketHash(ev, l)
-		if err != nil {
-			return nil, fmt.Errorf("WinningTicketRedeemed log %d of tx %s: %w", l.Index, l.TxHash, err)
-		}
+	out := make(map[common.Hash]bool, len(paid))
+	for h := range paid {
 		out[h] = true
 	}
 	return out, nil
+}
+
+// redeemedEvent is the TicketBroker's WinningTicketRedeemed event.
+func redeemedEvent() (abi.Event, error) {
+	a, err := brokerABI()
+	if err != nil {
+		return abi.Event{}, err
+	}
+	ev, ok := a.Events["WinningTicketRedeemed"]
+	if !ok {
+		return abi.Event{}, errors.New("TicketBroker ABI has no WinningTicketRedeemed event")
+	}
+	return ev, nil
 }
 
 func redeemedTicketHash(ev abi.Event, l *types.Log) (common.Hash, error) {
@@ -167,58 +166,4 @@ func topicAddress(t common.Hash) (common.Address, error) {
 		}
 	}
 	return common.BytesToAddress(t[:]), nil
-}
-
-// revertPrefix is how geth (and Nitro) prefix the reason in the message of
-// a reverted eth_call / eth_estimateGas.
-const revertPrefix = "execution reverted: "
-
-// RevertReason extracts the Solidity revert reason from an error returned by
-// eth_call or eth_estimateGas, or "" if there is none. Both a remote node
-// and the simulated backend (an ethclient over in-process JSON-RPC) return
-// an rpc.DataError whose data is the hex-encoded revert payload; a Panic
-// payload yields its description. When the data is missing or is a custom
-// error, the reason is taken from the "execution reverted: ..." message.
-func RevertReason(err error) string {
-	if err == nil {
-		return ""
-	}
-	var de rpc.DataError
-	if errors.As(err, &de) {
-		if data := revertData(de.ErrorData()); len(data) > 0 {
-			if reason, uerr := abi.UnpackRevert(data); uerr == nil {
-				return reason
-			}
-		}
-		if reason, ok := strings.CutPrefix(de.Error(), revertPrefix); ok {
-			return reason
-		}
-		return ""
-	}
-	// Some wrappers flatten the RPC error into text; the node's message is
-	// then the innermost part, after the last prefix.
-	msg := err.Error()
-	if i := strings.LastIndex(msg, revertPrefix); i >= 0 {
-		return msg[i+len(revertPrefix):]
-	}
-	return ""
-}
-
-// revertData normalises the error data: JSON-RPC delivers a hex string,
-// in-memory errors may carry bytes.
-func revertData(d any) []byte {
-	switch v := d.(type) {
-	case string:
-		b, err := hexutil.Decode(v)
-		if err != nil {
-			return nil
-		}
-		return b
-	case hexutil.Bytes:
-		return v
-	case []byte:
-		return v
-	default:
-		return nil
-	}
 }

@@ -202,13 +202,13 @@ func BumpFees(oldTip, oldFeeCap, suggestedTip, suggestedFeeCap *big.Int, bumpPer
 	if bumpPercent < minPriceBump {
 		bumpPercent = minPriceBump
 	}
-	tip = maxBig(bumpFee(oldTip, bumpPercent), suggestedTip)
+	tip = MaxBig(bumpFee(oldTip, bumpPercent), suggestedTip)
 	feeCap = bumpFee(oldFeeCap, bumpPercent)
-	target := orZero(suggestedFeeCap)
+	target := OrZero(suggestedFeeCap)
 	if maxFeeCap != nil && target.Cmp(maxFeeCap) > 0 {
 		target = maxFeeCap
 	}
-	feeCap = maxBig(maxBig(feeCap, target), tip)
+	feeCap = MaxBig(MaxBig(feeCap, target), tip)
 	if maxFeeCap != nil && feeCap.Cmp(maxFeeCap) > 0 {
 		return tip, feeCap, false
 	}
@@ -217,7 +217,7 @@ func BumpFees(oldTip, oldFeeCap, suggestedTip, suggestedFeeCap *big.Int, bumpPer
 
 // bumpFee is ceil(v * (100+percent) / 100), and at least v+1.
 func bumpFee(v *big.Int, percent int) *big.Int {
-	v = orZero(v)
+	v = OrZero(v)
 	out := new(big.Int).Mul(v, big.NewInt(int64(100+percent)))
 	out.Add(out, big.NewInt(99))
 	out.Div(out, big.NewInt(100))
@@ -225,15 +225,6 @@ func bumpFee(v *big.Int, percent int) *big.Int {
 		out = floor
 	}
 	return out
-}
-
-// maxBig returns a copy of the larger of a and b; nil counts as zero.
-func maxBig(a, b *big.Int) *big.Int {
-	a, b = orZero(a), orZero(b)
-	if a.Cmp(b) >= 0 {
-		return new(big.Int).Set(a)
-	}
-	return new(big.Int).Set(b)
 }
 
 // ErrFeeCapTooLow means the configured maximum fee cap cannot cover the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"redeemer/chain"
 	"redeemer/store"
 )
 
@@ -30,7 +31,14 @@ type HubOptions struct {
 	RetryBackoff time.Duration
 	// BatchSize is the most senders recomputed in one read [1000].
 	BatchSize int
-	Logger    *slog.Logger
+	// OnChange hears every change announced: one sender's, or (all true)
+	// possibly every sender's. Caches of sender state drop entries on it.
+	// It must not block.
+	OnChange func(sender [20]byte, all bool)
+	// TouchEvery is how often the senders with open subscriptions are
+	// marked wanted, so the leader keeps following them [10m].
+	TouchEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Hub delivers float changes to subscribers. It follows the FloatChannel
@@ -73,6 +81,12 @@ func NewHub(st *store.Store, opts HubOptions) *Hub {
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
+	}
+	if opts.OnChange == nil {
+		opts.OnChange = func([20]byte, bool) {}
+	}
+	if opts.TouchEvery <= 0 {
+		opts.TouchEvery = 10 * time.Minute
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -205,6 +219,7 @@ func (h *Hub) poke() {
 // onListen runs on every new LISTEN connection: whatever was announced
 // while none listened is unknown, so every subscribed sender is re-read.
 func (h *Hub) onListen() {
+	h.opts.OnChange([20]byte{}, true)
 	h.markAll()
 }
 
@@ -220,6 +235,7 @@ func (h *Hub) markAll() {
 func (h *Hub) onNotify(payload string) {
 	h.notifications.Add(1)
 	if payload == store.FloatAllSenders {
+		h.opts.OnChange([20]byte{}, true)
 		h.markAll()
 		return
 	}
@@ -228,6 +244,7 @@ func (h *Hub) onNotify(payload string) {
 		h.log.Warn("ignoring a malformed float notification", "payload", payload)
 		return
 	}
+	h.opts.OnChange(sender, false)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[sender]; ok {
@@ -274,7 +291,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	var (
 		failures int
 		retry    <-chan time.Time
+		backoff  = chain.Backoff{Min: h.opts.RetryBackoff, Max: 32 * h.opts.RetryBackoff}
+		touch    = time.NewTicker(h.opts.TouchEvery)
 	)
+	defer touch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -282,6 +302,9 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-h.wake:
 		case <-retry:
 			retry = nil
+		case <-touch.C:
+			h.touch(ctx)
+			continue
 		}
 		batch, more := h.takeDirty()
 		if more {
@@ -296,12 +319,28 @@ func (h *Hub) Run(ctx context.Context) error {
 			}
 			h.markDirty(batch)
 			failures++
-			wait := h.opts.RetryBackoff << min(failures-1, 5)
+			wait := backoff.Delay(failures)
 			h.log.Warn("reading floats failed; retrying", "err", err, "senders", len(batch), "retry_in", wait)
 			retry = time.After(wait)
 			continue
 		}
 		failures = 0
+	}
+}
+
+// touch marks the subscribed senders wanted. A failure is only logged: the
+// next tick tries again, long before pruning could drop a sender.
+func (h *Hub) touch(ctx context.Context) {
+	h.mu.Lock()
+	senders := make([][20]byte, 0, len(h.subs))
+	for a := range h.subs {
+		senders = append(senders, a)
+	}
+	h.mu.Unlock()
+	tctx, cancel := context.WithTimeout(ctx, h.opts.ReadTimeout)
+	defer cancel()
+	if err := h.st.TouchSenders(tctx, senders); err != nil {
+		h.log.Warn("could not mark streamed senders wanted", "senders", len(senders), "err", err)
 	}
 }
 

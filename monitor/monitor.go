@@ -6,369 +6,100 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"slices"
 	"sync"
 	"time"
 
-	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"golang.org/x/sync/errgroup"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"redeemer/chain"
 	"redeemer/store"
 )
 
-// LogFilterer fetches logs; *ethclient.Client and the simulated backend's
-// client implement it.
-type LogFilterer interface {
-	FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
-}
-
 // Config tunes a Monitor. Zero values take the defaults in brackets.
 type Config struct {
 	// Recipient is the orchestrator whose reserve allocation is tracked.
 	Recipient common.Address
-	// Contracts are the protocol contracts whose logs HandleHead reads.
+	// Contracts are the protocol contracts.
 	Contracts chain.Addresses
-	// CallTimeout bounds each node call and each database call [5s].
+	// CallTimeout bounds each database call [5s]; node calls have the
+	// node's own.
 	CallTimeout time.Duration
-	// Concurrency is the number of senders read from chain at once when
-	// every sender is re-read [8].
-	Concurrency int
-	Logger      *slog.Logger
+	// StrangerTTL is how long a float read from chain for a sender nobody
+	// tracks is reused [10s], and StrangerCache how many are kept [10000]:
+	// asking about strangers costs the node one read per sender per TTL,
+	// however often it is asked.
+	StrangerTTL   time.Duration
+	StrangerCache int
+	Logger        *slog.Logger
 }
 
-// Monitor keeps the senders and protocol_state tables equal to the chain.
-//
-// The leader's poller hands it every head (HandleHead); any replica may call
-// Refresh and MaxFloat, which read the chain only for a sender that is not
-// tracked yet. Every write goes through store.SaveChainState, which
-// announces the floats it changes.
+// Monitor answers, on any replica, what a sender's float and state are:
+// from the stored state for a tracked sender, and for any other from one
+// chain read, kept briefly in memory and never stored (asking about an
+// address does not make the service follow it). Track makes a sender
+// tracked (a stream wants its changes). The leader's stages, not the
+// Monitor, keep the stored state current.
 type Monitor struct {
-	cfg    Config
-	st     *store.Store
-	reader ChainReader
-	logs   LogFilterer
-	heads  chain.HeadReader
-	addrs  chainAddresses
-	log    *slog.Logger
+	cfg  Config
+	st   *store.Store
+	node Chain
+	log  *slog.Logger
 
-	// mu serialises HandleHead and guards what it remembers between heads.
-	mu sync.Mutex
-	// needFull makes the next head re-read everything: set at start (the
-	// heads before it were never seen) and after a failed head (its logs
-	// may have been missed).
-	needFull bool
-	lastL1   uint64
-	round    *big.Int
+	strangers *lru.Cache[[20]byte, stranger]
+	// reads lets concurrent askers about one stranger share one read.
+	mu    sync.Mutex
+	reads map[[20]byte]*strangerRead
 }
 
-// New returns a monitor. reader reads contract state at a block, logs
-// fetches each head's logs, heads gives the latest head for Refresh.
-func New(cfg Config, st *store.Store, reader ChainReader, logs LogFilterer, heads chain.HeadReader) (*Monitor, error) {
+type stranger struct {
+	fs store.FloatState
+	at time.Time
+}
+
+type strangerRead struct {
+	done chan struct{}
+	fs   store.FloatState
+	err  error
+}
+
+// New returns a monitor reading stored state from st and strangers from
+// node.
+func New(cfg Config, st *store.Store, node Chain) (*Monitor, error) {
 	if cfg.Recipient == (common.Address{}) {
 		return nil, errors.New("monitor: recipient is required")
 	}
-	if cfg.Contracts.TicketBroker == (common.Address{}) || cfg.Contracts.RoundsManager == (common.Address{}) ||
-		cfg.Contracts.BondingManager == (common.Address{}) {
-		return nil, errors.New("monitor: TicketBroker, RoundsManager and BondingManager addresses are required")
-	}
-	if st == nil || reader == nil || logs == nil || heads == nil {
-		return nil, errors.New("monitor: store, chain reader, log filterer and head reader are required")
+	if st == nil || node == nil {
+		return nil, errors.New("monitor: store and node are required")
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 5 * time.Second
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 8
+	if cfg.StrangerTTL <= 0 {
+		cfg.StrangerTTL = 10 * time.Second
+	}
+	if cfg.StrangerCache <= 0 {
+		cfg.StrangerCache = 10000
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Monitor{
-		cfg: cfg, st: st, reader: reader, logs: logs, heads: heads,
-		addrs: chainAddresses{
-			broker: cfg.Contracts.TicketBroker, rounds: cfg.Contracts.RoundsManager, bonding: cfg.Contracts.BondingManager,
-		},
-		log:      cfg.Logger.With("component", "monitor"),
-		needFull: true,
-	}, nil
+	cache, err := lru.New[[20]byte, stranger](cfg.StrangerCache)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: %w", err)
+	}
+	return &Monitor{cfg: cfg, st: st, node: node, log: cfg.Logger.With("component", "monitor"),
+		strangers: cache, reads: map[[20]byte]*strangerRead{}}, nil
 }
 
-// call runs f under CallTimeout.
-func (m *Monitor) call(ctx context.Context, f func(ctx context.Context) error) error {
+// Forget drops what is cached about sender (a notification said it
+// changed).
+func (m *Monitor) Forget(sender [20]byte) { m.strangers.Remove(sender) }
+
+func (m *Monitor) stored(ctx context.Context, sender common.Address) (store.FloatState, error) {
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
-	return f(cctx)
-}
-
-// HandleHead brings the stored state up to ev.Head. It reads the head's
-// logs of the three protocol contracts and re-reads, at the head's block:
-//   - every tracked sender a TicketBroker log names;
-//   - the protocol values after a RoundsManager or BondingManager log, and
-//     whenever the L1 block number moved (rounds count L1 blocks, so the
-//     round can only change then);
-//   - everything (protocol values and every tracked sender) on a new round,
-//     after a reorg, on the first head and on the head after a failure;
-//   - whatever Refresh stored at this head's height: Refresh reads the
-//     latest block, ahead of the poller, possibly on a branch this head
-//     replaced.
-//
-// A reorg is handled by that full re-read, forced over the rows read on the
-// removed blocks, rather than by undoing the removed blocks' logs: a node
-// may no longer serve logs of blocks off the canonical chain, and the state
-// at the new head is the truth either way.
-//
-// HandleHead is idempotent; on error the same head may be delivered again.
-// A caller that skips a failed head instead loses nothing either: the next
-// head re-reads everything.
-func (m *Monitor) HandleHead(ctx context.Context, ev chain.HeadEvent) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.handleHead(ctx, ev); err != nil {
-		m.needFull = true
-		return fmt.Errorf("monitor: head %d %s: %w", ev.Head.Number, ev.Head.Hash, err)
-	}
-	return nil
-}
-
-func (m *Monitor) handleHead(ctx context.Context, ev chain.HeadEvent) error {
-	head := ev.Head
-	reorg := len(ev.Removed) > 0
-	full := m.needFull || reorg
-
-	var logs []types.Log
-	err := m.call(ctx, func(ctx context.Context) (err error) {
-		hash := head.Hash
-		logs, err = m.logs.FilterLogs(ctx, ethereum.FilterQuery{
-			BlockHash: &hash,
-			Addresses: []common.Address{m.addrs.broker, m.addrs.rounds, m.addrs.bonding},
-		})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("logs: %w", err)
-	}
-	changes, err := classify(logs, m.addrs)
-	if err != nil {
-		return err
-	}
-	full = full || changes.newRound
-
-	// Rows another replica's Refresh read at this height, ahead of the
-	// poller, may come from a block this head replaced; the guard on
-	// state_block lets an equal height overwrite them.
-	var ahead [][20]byte
-	var aheadProtocol bool
-	err = m.call(ctx, func(ctx context.Context) (err error) {
-		ahead, aheadProtocol, err = m.st.StoredAt(ctx, head.Number)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-
-	var protocol *store.ProtocolState
-	// announced says the protocol values changed and were announced ahead
-	// of the senders.
-	var announced bool
-	round := m.round
-	if full || changes.protocol || aheadProtocol || round == nil || head.L1Number != m.lastL1 {
-		ps, err := m.readProtocol(ctx, head)
-		if err != nil {
-			return err
-		}
-		newRound := round == nil || ps.CurrentRound.Cmp(round) != 0
-		if newRound {
-			// Claims are kept per round on chain: every sender's claimed
-			// amounts just reset, with or without a NewRound log.
-			full = true
-		}
-		protocol, round = &ps, ps.CurrentRound
-		if newRound && !reorg {
-			// The new round's floats follow from the protocol values alone
-			// (ReserveAlloc counts an older round's claims as 0, as the
-			// chain does), so they are stored and announced now rather
-			// than after every sender is re-read, which takes a node call
-			// per sender. A sender whose state this very head changed
-			// shows its value of the block before until the re-read below
-			// stores it, as it would before this head was handled at all.
-			err := m.call(ctx, func(ctx context.Context) error {
-				res, err := m.st.SaveChainState(ctx, store.ChainState{Protocol: protocol})
-				announced = res.ProtocolChanged
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-	}
-
-	var senders [][20]byte
-	err = m.call(ctx, func(ctx context.Context) (err error) {
-		if full {
-			senders, err = m.st.TrackedSenders(ctx)
-			return err
-		}
-		if len(changes.senders) > 0 {
-			named := make([][20]byte, 0, len(changes.senders))
-			for a := range changes.senders {
-				named = append(named, a)
-			}
-			if senders, err = m.st.FilterTracked(ctx, named); err != nil {
-				return err
-			}
-		}
-		for _, a := range ahead {
-			if !slices.Contains(senders, a) {
-				senders = append(senders, a)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	states, err := m.readSenders(ctx, head.Number, round, senders)
-	if err != nil {
-		return err
-	}
-
-	var res store.SaveResult
-	err = m.call(ctx, func(ctx context.Context) (err error) {
-		res, err = m.st.SaveChainState(ctx, store.ChainState{Protocol: protocol, Senders: states, Force: reorg})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	m.needFull, m.round, m.lastL1 = false, round, head.L1Number
-
-	level := slog.LevelDebug
-	if full {
-		level = slog.LevelInfo
-	}
-	m.log.Log(ctx, level, "sender state updated", "block", head.Number, "l1_block", head.L1Number,
-		"round", round, "full", full, "reorg", reorg, "senders_read", len(states),
-		"senders_changed", len(res.SendersChanged), "protocol_changed", res.ProtocolChanged || announced)
-	return nil
-}
-
-func (m *Monitor) readProtocol(ctx context.Context, head chain.Head) (store.ProtocolState, error) {
-	var ps store.ProtocolState
-	err := m.call(ctx, func(ctx context.Context) (err error) {
-		ps, err = m.reader.ProtocolState(ctx, head.Number, m.cfg.Recipient)
-		return err
-	})
-	if err != nil {
-		return ps, err
-	}
-	ps.Block, ps.L1Block = head.Number, head.L1Number
-	return ps, nil
-}
-
-// readSenders reads the senders at block, a few at a time.
-func (m *Monitor) readSenders(ctx context.Context, block uint64, round *big.Int, senders [][20]byte) ([]store.SenderState, error) {
-	out := make([]store.SenderState, len(senders))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.cfg.Concurrency)
-	for i, a := range senders {
-		g.Go(func() error {
-			return m.call(gctx, func(ctx context.Context) error {
-				st, err := m.reader.SenderState(ctx, block, a, m.cfg.Recipient)
-				if err != nil {
-					return err
-				}
-				st.Round, st.Block = round, block
-				out[i] = st
-				return nil
-			})
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// Refresh reads sender's state and the protocol values from chain at the
-// latest head and stores them, which announces whatever changed. It starts
-// tracking a sender the service has not seen before.
-func (m *Monitor) Refresh(ctx context.Context, sender common.Address) error {
-	var head chain.Head
-	err := m.call(ctx, func(ctx context.Context) (err error) {
-		head, err = m.heads.LatestHead(ctx)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("monitor: refresh %s: latest head: %w", sender, err)
-	}
-	ps, err := m.readProtocol(ctx, head)
-	if err != nil {
-		return fmt.Errorf("monitor: refresh %s: %w", sender, err)
-	}
-	states, err := m.readSenders(ctx, head.Number, ps.CurrentRound, [][20]byte{sender})
-	if err != nil {
-		return fmt.Errorf("monitor: refresh %s: %w", sender, err)
-	}
-	err = m.call(ctx, func(ctx context.Context) error {
-		_, err := m.st.SaveChainState(ctx, store.ChainState{Protocol: &ps, Senders: states})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("monitor: refresh %s: %w", sender, err)
-	}
-	return nil
-}
-
-// Track makes sure sender is tracked, reading it from chain (Refresh) only
-// when the database has no usable state for it.
-func (m *Monitor) Track(ctx context.Context, sender common.Address) error {
-	_, err := m.MaxFloat(ctx, sender)
-	return err
-}
-
-// MaxFloat returns sender's max float from the stored state (see the
-// package-level MaxFloat), refreshing it from chain first when the sender
-// is not tracked yet or the stored values belong to another recipient.
-func (m *Monitor) MaxFloat(ctx context.Context, sender common.Address) (*big.Int, error) {
-	fs, err := m.FloatState(ctx, sender)
-	if err != nil {
-		return nil, err
-	}
-	return MaxFloat(fs), nil
-}
-
-// FloatState returns sender's stored state and the protocol values, both
-// non-nil, refreshing them from chain first when the sender is not tracked
-// yet or the stored values belong to another recipient.
-func (m *Monitor) FloatState(ctx context.Context, sender common.Address) (store.FloatState, error) {
-	fs, err := m.floatState(ctx, sender)
-	if err != nil {
-		return fs, err
-	}
-	if m.usable(fs) {
-		return fs, nil
-	}
-	if err := m.Refresh(ctx, sender); err != nil {
-		return fs, err
-	}
-	if fs, err = m.floatState(ctx, sender); err != nil {
-		return fs, err
-	}
-	if !m.usable(fs) {
-		// Only a concurrent writer for another recipient gets here.
-		return fs, fmt.Errorf("monitor: no usable state for %s after a refresh", sender)
-	}
-	return fs, nil
-}
-
-func (m *Monitor) floatState(ctx context.Context, sender common.Address) (fs store.FloatState, err error) {
-	err = m.call(ctx, func(ctx context.Context) (err error) {
-		fs, err = m.st.FloatState(ctx, sender)
-		return err
-	})
+	fs, err := m.st.FloatState(cctx, sender)
 	if err != nil {
 		return fs, fmt.Errorf("monitor: float state of %s: %w", sender, err)
 	}
@@ -377,4 +108,179 @@ func (m *Monitor) floatState(ctx context.Context, sender common.Address) (fs sto
 
 func (m *Monitor) usable(fs store.FloatState) bool {
 	return fs.State != nil && fs.Protocol != nil && fs.Protocol.Recipient == m.cfg.Recipient
+}
+
+// FloatState returns sender's state and the protocol values, both non-nil:
+// stored for a tracked sender; read from chain (and cached for StrangerTTL)
+// for any other. tracked says which.
+func (m *Monitor) FloatState(ctx context.Context, sender common.Address) (fs store.FloatState, tracked bool, err error) {
+	fs, tracked, err = m.Stored(ctx, sender)
+	if err != nil || tracked {
+		return fs, tracked, err
+	}
+	fs, err = m.Stranger(ctx, sender, fs)
+	return fs, false, err
+}
+
+// Stored returns sender's stored state; tracked is false when the service
+// does not track it (fs then has the protocol values only).
+func (m *Monitor) Stored(ctx context.Context, sender common.Address) (fs store.FloatState, tracked bool, err error) {
+	fs, err = m.stored(ctx, sender)
+	if err != nil {
+		return fs, false, err
+	}
+	if m.usable(fs) {
+		return fs, true, nil
+	}
+	if fs.Protocol == nil || fs.Protocol.Recipient != m.cfg.Recipient {
+		return fs, false, errors.New("monitor: no protocol state stored yet; the leader stores it on its first head")
+	}
+	return fs, false, nil
+}
+
+// Stranger returns the state of a sender the service does not track, read
+// from chain with stored's protocol values and kept briefly.
+func (m *Monitor) Stranger(ctx context.Context, sender common.Address, stored store.FloatState) (store.FloatState, error) {
+	if c, ok := m.strangers.Get(sender); ok && time.Since(c.at) < m.ttl(c.fs) {
+		return c.fs, nil
+	}
+	return m.readStranger(ctx, sender, stored)
+}
+
+// ttl is how long a stranger's reading is reused. A sender with no funds
+// stays so until it funds, which is announced (and drops the entry), so its
+// reading is kept longer: a caller sending tickets from unfunded keys costs
+// one read per key, not one per ticket.
+func (m *Monitor) ttl(fs store.FloatState) time.Duration {
+	if fs.State != nil && fs.State.Deposit.Sign() == 0 && fs.State.FundsRemaining.Sign() == 0 {
+		return 60 * m.cfg.StrangerTTL
+	}
+	return m.cfg.StrangerTTL
+}
+
+// Fresh reads sender's state from chain now, with the stored protocol
+// values and in-limbo amount: for confirming a refusal that stored state
+// would make.
+func (m *Monitor) Fresh(ctx context.Context, sender common.Address) (store.FloatState, error) {
+	fs, err := m.stored(ctx, sender)
+	if err != nil {
+		return fs, err
+	}
+	if fs.Protocol == nil || fs.Protocol.Recipient != m.cfg.Recipient {
+		return fs, errors.New("monitor: no protocol state stored yet; the leader stores it on its first head")
+	}
+	fs, err = m.readStranger(ctx, sender, fs)
+	return fs, err
+}
+
+// TrackState stores a state read from chain (FloatState of a sender not
+// tracked), making the sender tracked.
+func (m *Monitor) TrackState(ctx context.Context, fs store.FloatState) error {
+	if fs.State == nil {
+		return errors.New("monitor: no state to track")
+	}
+	cctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
+	defer cancel()
+	if _, err := m.st.SaveChainState(cctx, store.ChainState{Senders: []store.SenderState{*fs.State}}); err != nil {
+		return fmt.Errorf("monitor: track %s: %w", common.Address(fs.Sender), err)
+	}
+	m.strangers.Remove(fs.Sender)
+	return nil
+}
+
+// readStranger reads one sender from chain; callers asking at once share
+// the read.
+func (m *Monitor) readStranger(ctx context.Context, sender common.Address, stored store.FloatState) (store.FloatState, error) {
+	m.mu.Lock()
+	r, ok := m.reads[sender]
+	if !ok {
+		r = &strangerRead{done: make(chan struct{})}
+		m.reads[sender] = r
+		m.mu.Unlock()
+		// The read is shared: one caller going away must not fail it for
+		// the others.
+		r.fs, r.err = m.readFromChain(chain.WithPriority(context.WithoutCancel(ctx), chain.PriorityBackground), sender, stored)
+		m.mu.Lock()
+		delete(m.reads, sender)
+		m.mu.Unlock()
+		close(r.done)
+		if r.err == nil {
+			m.strangers.Add(sender, stranger{fs: r.fs, at: time.Now()})
+		}
+	} else {
+		m.mu.Unlock()
+	}
+	select {
+	case <-r.done:
+		return r.fs, r.err
+	case <-ctx.Done():
+		return store.FloatState{}, ctx.Err()
+	}
+}
+
+// readFromChain reads sender's state at the node's latest head, with the
+// stored protocol values and in-limbo amount.
+func (m *Monitor) readFromChain(ctx context.Context, sender common.Address, stored store.FloatState) (store.FloatState, error) {
+	head, err := m.node.LatestHead(ctx)
+	if err != nil {
+		return stored, fmt.Errorf("monitor: read %s: %w", sender, err)
+	}
+	rd, err := m.node.ReadSenders(ctx, m.cfg.Contracts, new(big.Int).SetUint64(head.Number), m.cfg.Recipient,
+		[]common.Address{sender})
+	if err != nil {
+		return stored, fmt.Errorf("monitor: read %s: %w", sender, err)
+	}
+	if rd[0].Err != nil {
+		return stored, fmt.Errorf("monitor: read %s: %w", sender, rd[0].Err)
+	}
+	st := senderState(rd[0], RoundAt(stored.Protocol, head.L1Number), head.Number)
+	stored.State = &st
+	return stored, nil
+}
+
+// Track makes sender tracked: read from chain and stored unless a row is
+// there already, and marked wanted either way. Its changes are then
+// followed and announced, for a stream to follow.
+func (m *Monitor) Track(ctx context.Context, sender common.Address) error {
+	fs, err := m.stored(ctx, sender)
+	if err != nil {
+		return err
+	}
+	if m.usable(fs) {
+		return m.st.TouchSenders(ctx, [][20]byte{sender})
+	}
+	if fs.Protocol == nil || fs.Protocol.Recipient != m.cfg.Recipient {
+		return errors.New("monitor: no protocol state stored yet; the leader stores it on its first head")
+	}
+	fs, err = m.readFromChain(ctx, sender, fs)
+	if err != nil {
+		return err
+	}
+	return m.TrackState(ctx, fs)
+}
+
+// MaxFloat returns sender's max float (see the package-level MaxFloat).
+func (m *Monitor) MaxFloat(ctx context.Context, sender common.Address) (*big.Int, error) {
+	fs, _, err := m.FloatState(ctx, sender)
+	if err != nil {
+		return nil, err
+	}
+	return MaxFloat(fs), nil
+}
+
+// RoundAt is the round current at L1 block l1 by the stored protocol
+// values: their current round, moved on by the round length when l1 is
+// past the round's end. A reader that has just crossed a round boundary
+// ahead of the stored values so stores its reads under the right round.
+// -1 when p is nil.
+func RoundAt(p *store.ProtocolState, l1 uint64) int64 {
+	if p == nil || p.CurrentRound == nil || !p.CurrentRound.IsInt64() {
+		return -1
+	}
+	round := p.CurrentRound.Int64()
+	next, ok := p.NextRoundL1()
+	if !ok || l1 < next || p.RoundLength.Sign() <= 0 || !p.RoundLength.IsUint64() {
+		return round
+	}
+	return round + 1 + int64((l1-next)/p.RoundLength.Uint64())
 }

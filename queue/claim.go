@@ -4,22 +4,21 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strings"
+	"sync"
+	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 
 	"redeemer/chain"
+	"redeemer/monitor"
+	"redeemer/pipeline"
 	"redeemer/store"
 )
 
-// candidate is a due ticket that passed the pre-claim checks.
-type candidate struct {
-	t      store.Ticket
-	signed chain.SignedTicket
-}
-
 // SignedTicket is a stored ticket as the TicketBroker takes it, to redeem
-// or to estimate. The worker builds every redemption from it.
+// or to estimate. Every redemption is built from it.
 func SignedTicket(t *store.Ticket) chain.SignedTicket {
 	return chain.SignedTicket{
 		Ticket: chain.Ticket{
@@ -38,228 +37,424 @@ func SignedTicket(t *store.Ticket) chain.SignedTicket {
 	}
 }
 
-// claim redeems the tickets that are due at head: it checks each one against
-// the chain (still unused, would not revert, worth its gas, covered by the
-// sender), then claims the good ones into one transaction, commits it, and
-// only then broadcasts it.
-func (w *Worker) claim(ctx context.Context, head chain.Head) error {
-	due, err := w.store.DueTickets(ctx, head.L1Number, w.cfg.MaxBatch)
-	if err != nil || len(due) == 0 {
-		return err
+// ClaimStage claims due tickets into redemption transactions. A pass picks
+// due tickets round-robin across senders, drops those whose sender cannot
+// pay anything now (from the stored sender state: no node call), asks the
+// node in one request to estimate each remaining ticket's redemption
+// alone, keeps those worth their gas, and claims up to MaxBatch of them into
+// one transaction: committed (fenced by the term) before it is broadcast.
+//
+// A ticket's own failure touches only that ticket: a revert that is the
+// ticket's counts an attempt and postpones it (or fails it at
+// MaxAttempts); a revert that is no ticket's fault (the round is not
+// initialized) makes the whole pass wait without charging anyone; a node
+// that cannot answer for one ticket postpones it briefly, uncharged.
+type ClaimStage struct {
+	r *Redeemer
+
+	mu     sync.Mutex
+	cursor [20]byte // round-robin position among senders
+}
+
+// ClaimStage returns the stage.
+func (r *Redeemer) ClaimStage() *ClaimStage { return &ClaimStage{r: r} }
+
+// Name implements pipeline.Stage.
+func (s *ClaimStage) Name() string { return "claim" }
+
+// revertKind sorts the chain's refusals of a single ticket's redemption.
+type revertKind int
+
+const (
+	// revertTicket: the ticket's own problem (signature, expired, did not
+	// win, or unknown, an empty revert included): an attempt counts.
+	revertTicket revertKind = iota
+	// revertWait: no ticket's fault and nothing any ticket can change; the
+	// pass waits.
+	revertWait
+	// revertUsed: someone redeemed it already.
+	revertUsed
+	// revertUnlocked: its sender is unlocked: it can never pay.
+	revertUnlocked
+	// revertSenderEmpty: its sender has neither deposit nor reserve now.
+	revertSenderEmpty
+)
+
+// classifyRevert reads a refused redemption's decoded revert data (the
+// TicketBroker's own words; PROTOCOL.md lists them).
+func classifyRevert(reason string) revertKind {
+	r := strings.ToLower(reason)
+	switch {
+	case strings.Contains(r, "round is not initialized"):
+		return revertWait
+	case strings.Contains(r, "recipient is not an active transcoder"):
+		return revertWait
+	case strings.Contains(r, "ticket is used"):
+		return revertUsed
+	case strings.Contains(r, "sender is unlocked"):
+		return revertUnlocked
+	case strings.Contains(r, "deposit and reserve are zero"):
+		return revertSenderEmpty
 	}
-	cctx, cancel := w.callCtx(ctx)
-	active, err := w.proto.IsActiveTranscoder(cctx, w.cfg.Recipient)
-	cancel()
+	return revertTicket
+}
+
+// candidate is a due ticket on its way through a pass.
+type candidate struct {
+	t        store.Ticket
+	expected *big.Int // what the sender can pay of it now
+	gas      uint64
+}
+
+// Run implements pipeline.Stage.
+func (s *ClaimStage) Run(ctx context.Context, run pipeline.Run) (pipeline.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.r
+	if blocked, why := r.funding.blocked(); blocked {
+		r.waits.set("the redemption account cannot pay for a redemption", "why", why, "account", r.Account().Hex())
+		return pipeline.Result{}, nil
+	}
+	ps, err := r.st.StoredProtocolState(ctx)
 	if err != nil {
-		return err
+		return pipeline.Result{}, err
 	}
-	if !active {
-		// As go-livepeer does: an inactive recipient's tickets would revert.
-		// They wait; the expiry sweep ends them if this outlasts validity.
-		for _, t := range due {
-			if err := w.postpone(ctx, &t, "recipient is not an active transcoder", ReasonRecipientInactive, false); err != nil {
-				return err
-			}
+	if ps == nil {
+		r.waits.set("no protocol state stored yet (the senders stage stores it on its first run)")
+		return pipeline.Result{}, nil
+	}
+	if !ps.RoundInitialized() {
+		r.waits.set("the current round is not initialized", "round", ps.CurrentRound.String(),
+			"last_initialized", ps.LastInitializedRound.String())
+		return pipeline.Result{}, nil
+	}
+	if !ps.RecipientActive {
+		r.waits.set("the recipient is not an active transcoder", "recipient", r.cfg.Recipient.Hex())
+		return pipeline.Result{}, nil
+	}
+
+	now := r.cfg.Now()
+	l1 := run.Tip.L1Number
+	next, ok, retryAt, err := r.st.Q().NextDue(ctx)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	if (!ok || next > l1) && (retryAt.IsZero() || retryAt.After(now)) {
+		r.waits.set("")
+		return pipeline.Result{WakeAt: retryAt}, nil
+	}
+	limit := 2 * r.cfg.MaxBatch
+	sel, err := r.st.Q().DueTickets(ctx, store.DueParams{L1: l1, Limit: limit, After: s.cursor})
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	s.cursor = sel.Next
+	if len(sel.Tickets) == 0 {
+		r.waits.set("")
+		return pipeline.Result{WakeAt: retryAt}, nil
+	}
+	p := &pass{r: r, run: run, now: now}
+	cands, err := p.fund(ctx, sel.Tickets)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	cands, wait, err := p.estimate(ctx, cands)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	if wait != "" {
+		// Nothing is written: the same tickets are tried again when the
+		// wait is over, none charged.
+		r.waits.set(wait)
+		return pipeline.Result{}, nil
+	}
+	r.waits.set("")
+	cands, err = p.economic(ctx, cands)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	if err := p.record(ctx); err != nil {
+		return pipeline.Result{}, err
+	}
+	if len(cands) > 0 {
+		if err := p.submit(ctx, cands[:min(len(cands), r.cfg.MaxBatch)]); err != nil {
+			return pipeline.Result{}, err
 		}
+	}
+	// A full selection may have left due tickets behind.
+	return pipeline.Result{Again: len(sel.Tickets) == limit || len(cands) > r.cfg.MaxBatch}, nil
+}
+
+// pass is one claim pass: the tickets it postpones or ends are written
+// together, in one fenced transaction.
+type pass struct {
+	r   *Redeemer
+	run pipeline.Run
+	now time.Time
+
+	postpone []store.Postponement
+	end      []store.Ending
+	// metric classes of what was written, counted once it commits
+	postponed []string
+	ended     []string
+}
+
+func (p *pass) wait(t *store.Ticket, d time.Duration, reason, class string, attempt bool) {
+	p.postpone = append(p.postpone, store.Postponement{TicketID: t.ID, RetryAt: p.now.Add(d), Reason: reason, Attempt: attempt})
+	p.postponed = append(p.postponed, class)
+	p.r.log.Info("ticket postponed", "ticket_hash", common.Hash(t.TicketHash).Hex(),
+		"sender", common.Address(t.Sender).Hex(), "reason", reason, "retry_in", d.String(), "attempt_counted", attempt)
+}
+
+func (p *pass) fail(t *store.Ticket, reason, class string, attempt bool) {
+	p.end = append(p.end, store.Ending{TicketID: t.ID, Status: store.StatusFailed, Reason: reason, Attempt: attempt})
+	p.ended = append(p.ended, class)
+	p.r.log.Warn("ticket failed", "ticket_hash", common.Hash(t.TicketHash).Hex(),
+		"sender", common.Address(t.Sender).Hex(), "face_value", t.FaceValue.String(), "reason", reason)
+}
+
+// record writes the pass's postponements and endings.
+func (p *pass) record(ctx context.Context) error {
+	if len(p.postpone) == 0 && len(p.end) == 0 {
 		return nil
 	}
-	cctx, cancel = w.callCtx(ctx)
-	tip, feeCap, err := chain.SuggestFees(cctx, w.backend, w.cfg.MaxFeeCap)
+	err := p.run.Lease.Fenced(ctx, func(q store.Q) error {
+		if err := q.PostponeTickets(ctx, p.postpone); err != nil {
+			return err
+		}
+		_, err := q.EndQueuedTickets(ctx, p.end)
+		return err
+	})
 	if err != nil {
-		cancel()
-		return fmt.Errorf("fees: %w", err)
+		return err
 	}
-	hdr, err := w.backend.HeaderByNumber(cctx, nil)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("latest header: %w", err)
+	for _, c := range p.postponed {
+		p.r.cfg.Metrics.postponed(c)
 	}
-	// The expected price is what the next block charges, not the cap.
-	price := new(big.Int).Add(tip, orZero(hdr.BaseFee))
+	for _, c := range p.ended {
+		p.r.cfg.Metrics.failed(c)
+	}
+	return nil
+}
 
-	var good []candidate
-	funds := map[common.Address]*big.Int{}
-	for _, t := range due {
-		ok, err := w.check(ctx, &t, price, funds)
+// fund works out, from the stored sender state, what each sender can pay
+// each of its due tickets now: its deposit plus this recipient's reserve
+// allocation (computed as the contract computes it, clamped at zero), less
+// what its tickets in flight and earlier tickets of this pass take. A
+// ticket its sender can pay nothing of waits, uncharged.
+func (p *pass) fund(ctx context.Context, tickets []store.Ticket) ([]candidate, error) {
+	var senders [][20]byte
+	seen := map[[20]byte]bool{}
+	for _, t := range tickets {
+		if !seen[t.Sender] {
+			seen[t.Sender] = true
+			senders = append(senders, t.Sender)
+		}
+	}
+	states, err := p.r.st.FloatStates(ctx, senders)
+	if err != nil {
+		return nil, err
+	}
+	avail := map[[20]byte]*big.Int{}
+	why := map[[20]byte]string{}
+	for _, fs := range states {
+		if fs.State == nil {
+			// Not read yet: the reread stage reads senders with tickets
+			// and no state.
+			avail[fs.Sender], why[fs.Sender] = new(big.Int), "sender state not read yet"
+			continue
+		}
+		alloc := monitor.ReserveAlloc(fs)
+		v := new(big.Int).Add(fs.State.Deposit, alloc)
+		v.Sub(v, fs.InLimbo)
+		avail[fs.Sender] = v
+		why[fs.Sender] = fmt.Sprintf("deposit %s + reserve allocation %s - in flight %s", fs.State.Deposit, alloc, fs.InLimbo)
+	}
+	var out []candidate
+	for _, t := range tickets {
+		left := avail[t.Sender]
+		if left.Sign() <= 0 {
+			p.wait(&t, p.r.backoff.Delay(1), "sender can pay nothing now: "+why[t.Sender], ReasonSenderFunds, false)
+			continue
+		}
+		expected := new(big.Int).Set(t.FaceValue)
+		if expected.Cmp(left) > 0 {
+			expected.Set(left)
+		}
+		left.Sub(left, expected)
+		out = append(out, candidate{t: t, expected: expected})
+	}
+	return out, nil
+}
+
+// estimate asks the node, in one request, for each candidate's redemption
+// on its own: the gas it takes, or the chain's refusal. It returns the
+// candidates that would go through, or the wait that stops the pass.
+func (p *pass) estimate(ctx context.Context, cands []candidate) ([]candidate, string, error) {
+	if len(cands) == 0 {
+		return nil, "", nil
+	}
+	r := p.r
+	broker := r.cfg.Contracts.TicketBroker
+	msgs := make([]ethereum.CallMsg, len(cands))
+	for i := range cands {
+		data, err := chain.RedeemCalldata([]chain.SignedTicket{SignedTicket(&cands[i].t)})
+		if err != nil {
+			return nil, "", err
+		}
+		msgs[i] = ethereum.CallMsg{From: r.Account(), To: &broker, Data: data}
+	}
+	gas, errs, err := r.node.EstimateGasMany(ctx, msgs)
+	if err != nil {
+		// The request as a whole failed: the node's problem, the stage's
+		// retry; no ticket is touched.
+		return nil, "", fmt.Errorf("estimate %d redemptions: %w", len(cands), err)
+	}
+	var out []candidate
+	for i := range cands {
+		c := &cands[i]
+		t := &c.t
+		if errs[i] == nil {
+			c.gas = gas[i]
+			out = append(out, *c)
+			continue
+		}
+		rev := chain.AsRevert(errs[i])
+		if rev == nil {
+			p.wait(t, r.cfg.NodeRetry, "node did not answer for this ticket: "+errs[i].Error(), ReasonNode, false)
+			continue
+		}
+		reason := rev.Reason
+		if reason == "" {
+			reason = "reverted without a reason"
+		}
+		switch classifyRevert(reason) {
+		case revertWait:
+			return nil, "the chain refuses every redemption now: " + reason, nil
+		case revertUsed:
+			p.fail(t, "already redeemed on chain by another transaction before this service redeemed it", ReasonUsedElsewhere, false)
+		case revertUnlocked:
+			p.fail(t, "redemption refused: "+reason+" (the sender withdrew or is about to; the ticket can never pay)",
+				ReasonSenderUnlocked, true)
+		case revertSenderEmpty:
+			p.wait(t, r.backoff.Delay(1), "redemption would revert: "+reason, ReasonSenderFunds, false)
+		default:
+			msg := "redemption would revert: " + reason
+			if n := t.Attempts + 1; n >= r.cfg.MaxAttempts {
+				p.fail(t, fmt.Sprintf("%s (after %d attempts)", msg, n), ReasonReverts, true)
+			} else {
+				p.wait(t, r.backoff.Delay(n), msg, ReasonReverts, true)
+			}
+		}
+	}
+	return out, "", nil
+}
+
+// economic keeps the candidates whose expected payout exceeds their gas
+// cost by the margin, at the price the next block charges.
+func (p *pass) economic(ctx context.Context, cands []candidate) ([]candidate, error) {
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	tip, _, err := p.r.fees(ctx, p.run.Tip)
+	if err != nil {
+		return nil, err
+	}
+	price := new(big.Int).Add(tip, chain.OrZero(p.run.Tip.BaseFee))
+	var out []candidate
+	for _, c := range cands {
+		cost := new(big.Int).Mul(new(big.Int).SetUint64(c.gas), price)
+		need := new(big.Int).Mul(cost, big.NewInt(int64(100+p.r.cfg.ProfitMargin)))
+		if new(big.Int).Mul(c.expected, big.NewInt(100)).Cmp(need) <= 0 {
+			p.wait(&c.t, p.r.backoff.Delay(1), fmt.Sprintf(
+				"uneconomic: expected payout %s wei (face value %s) does not exceed the gas cost %s wei (%d gas at %s wei) by %d%%",
+				c.expected, c.t.FaceValue, cost, c.gas, price, p.r.cfg.ProfitMargin), ReasonUneconomic, false)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// submit claims cands into one transaction: the tickets are locked, the
+// nonce taken, the transaction signed and stored, the tickets moved into
+// limbo, all in one fenced transaction; only then is it broadcast.
+func (p *pass) submit(ctx context.Context, cands []candidate) error {
+	r := p.r
+	tipCap, feeCap, err := r.fees(ctx, p.run.Tip)
+	if err != nil {
+		return err
+	}
+	account := r.Account()
+	chainNonce, err := r.node.PendingNonce(ctx, account)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]candidate, len(cands))
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i], byID[c.t.ID] = c.t.ID, c
+	}
+	broker := r.cfg.Contracts.TicketBroker
+	var (
+		claimed  store.Claimed
+		attempt  store.AttemptTx
+		locked   []store.Ticket
+		nonce    uint64
+		gasLimit uint64
+	)
+	err = p.run.Lease.Fenced(ctx, func(q store.Q) error {
+		var err error
+		if locked, err = q.LockQueuedTickets(ctx, ids); err != nil || len(locked) == 0 {
+			return err
+		}
+		if nonce, err = q.TakeNonce(ctx, account, chainNonce); err != nil {
+			return err
+		}
+		signed := make([]chain.SignedTicket, len(locked))
+		tickets := make([]store.ClaimedTicket, len(locked))
+		var gas uint64
+		for i := range locked {
+			c := byID[locked[i].ID]
+			signed[i] = SignedTicket(&locked[i])
+			tickets[i] = store.ClaimedTicket{ID: c.t.ID, Sender: c.t.Sender, FaceValue: c.t.FaceValue, ExpectedPayout: c.expected}
+			gas += c.gas
+		}
+		// Each ticket alone is estimated; a batch is not (the deployed
+		// batch call skips a ticket that runs out of gas instead of
+		// failing, so its estimate can be too low to redeem anything).
+		// The sum of the singles, with headroom for state that moves
+		// before inclusion, covers the batch, which costs less per ticket.
+		gasLimit = gas + gas/4
+		data, err := chain.RedeemCalldata(signed)
 		if err != nil {
 			return err
 		}
-		if ok {
-			good = append(good, candidate{t: t, signed: SignedTicket(&t)})
+		tx, raw, err := r.cfg.Signer.Sign(chain.TxParams{Nonce: nonce, To: broker, Data: data,
+			GasLimit: gasLimit, TipCap: tipCap, FeeCap: feeCap})
+		if err != nil {
+			return fmt.Errorf("sign: %w", err)
 		}
-	}
-	if len(good) == 0 {
-		return nil
-	}
-	return w.submit(ctx, head, good, tip, feeCap)
-}
-
-// check decides whether a due ticket can go into a transaction now. funds
-// tracks, per sender, what is left to pay tickets of this pass.
-func (w *Worker) check(ctx context.Context, t *store.Ticket, price *big.Int, funds map[common.Address]*big.Int) (bool, error) {
-	hash := common.Hash(t.TicketHash)
-	cctx, cancel := w.callCtx(ctx)
-	used, err := w.proto.IsTicketUsed(cctx, hash)
-	cancel()
-	if err != nil {
-		return false, err
-	}
-	if used {
-		if err := w.store.EndQueuedTicket(ctx, t.ID, store.StatusFailed,
-			"already used on chain by another transaction before this service redeemed it"); err != nil {
-			return false, err
-		}
-		w.cfg.Metrics.failed(ReasonUsedElsewhere)
-		return false, nil
-	}
-
-	data, err := chain.RedeemCalldata([]chain.SignedTicket{SignedTicket(t)})
-	if err != nil {
-		return false, err
-	}
-	broker := w.proto.Addresses().TicketBroker
-	cctx, cancel = w.callCtx(ctx)
-	gas, err := w.backend.EstimateGas(cctx, ethereum.CallMsg{From: w.cfg.Signer.Address(), To: &broker, Data: data})
-	cancel()
-	if err != nil {
-		reason := chain.RevertReason(err)
-		if reason == "" {
-			// Not a revert: the node failed; try the whole pass again later.
-			return false, fmt.Errorf("estimate gas for ticket %s: %w", hash, err)
-		}
-		msg := "redemption would revert: " + reason
-		if t.Attempts+1 >= w.cfg.MaxAttempts {
-			if err := w.store.EndQueuedTicket(ctx, t.ID, store.StatusFailed,
-				fmt.Sprintf("%s (after %d attempts)", msg, t.Attempts+1)); err != nil {
-				return false, err
-			}
-			w.cfg.Metrics.failed(ReasonReverts)
-			return false, nil
-		}
-		return false, w.postpone(ctx, t, msg, ReasonReverts, true)
-	}
-	cost := new(big.Int).Mul(new(big.Int).SetUint64(gas), price)
-	if t.FaceValue.Cmp(cost) <= 0 {
-		return false, w.postpone(ctx, t, fmt.Sprintf("uneconomic: face value %s wei <= expected gas cost %s wei (%d gas at %s wei)",
-			t.FaceValue, cost, gas, price), ReasonUneconomic, false)
-	}
-
-	sender := common.Address(t.Sender)
-	left, ok := funds[sender]
-	if !ok {
-		if left, err = w.available(ctx, sender); err != nil {
-			return false, err
-		}
-		funds[sender] = left
-	}
-	if left.Cmp(t.FaceValue) < 0 {
-		return false, w.postpone(ctx, t, fmt.Sprintf("sender cannot cover the face value: %s wei available after tickets in flight", left),
-			ReasonSenderFunds, false)
-	}
-	left.Sub(left, t.FaceValue)
-	return true, nil
-}
-
-// available is what the sender can still pay this recipient: deposit plus
-// the recipient's reserve allocation, less what is already in flight.
-func (w *Worker) available(ctx context.Context, sender common.Address) (*big.Int, error) {
-	cctx, cancel := w.callCtx(ctx)
-	defer cancel()
-	info, err := w.proto.SenderInfo(cctx, sender)
-	if err != nil {
-		return nil, err
-	}
-	alloc, err := w.proto.ClaimableReserve(cctx, sender, w.cfg.Recipient)
-	if err != nil {
-		return nil, err
-	}
-	limbo, err := w.store.SenderLimbo(ctx, sender)
-	if err != nil {
-		return nil, err
-	}
-	v := new(big.Int).Add(info.Deposit, alloc)
-	return v.Sub(v, limbo), nil
-}
-
-// postpone keeps a due ticket queued until a backoff passes; class is the
-// reason's metrics label.
-func (w *Worker) postpone(ctx context.Context, t *store.Ticket, reason, class string, countAttempt bool) error {
-	attempts := t.Attempts
-	if countAttempt {
-		attempts++
-	}
-	retry := w.cfg.Now().Add(w.backoff(max(attempts, 1)))
-	w.log.Info("ticket postponed", "ticket_hash", common.Hash(t.TicketHash).Hex(), "reason", reason, "retry_at", retry)
-	if err := w.store.PostponeTicket(ctx, t.ID, retry, reason, countAttempt); err != nil {
+		attempt = store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tipCap}
+		claimed, err = q.InsertRedemption(ctx, store.NewRedemption{Account: account, Nonce: nonce,
+			HeadNumber: p.run.Tip.Number, Term: p.run.Lease.Term(), Tx: attempt, Tickets: tickets})
 		return err
-	}
-	w.cfg.Metrics.postponed(class)
-	return nil
-}
-
-// submit claims the candidates into one transaction and broadcasts it.
-func (w *Worker) submit(ctx context.Context, head chain.Head, good []candidate, tip, feeCap *big.Int) error {
-	signed := make([]chain.SignedTicket, len(good))
-	ids := make([]int64, len(good))
-	for i, c := range good {
-		signed[i], ids[i] = c.signed, c.t.ID
-	}
-	broker := w.proto.Addresses().TicketBroker
-	data, err := chain.RedeemCalldata(signed)
-	if err != nil {
-		return err
-	}
-	account := w.cfg.Signer.Address()
-	cctx, cancel := w.callCtx(ctx)
-	defer cancel()
-	gas, err := w.backend.EstimateGas(cctx, ethereum.CallMsg{From: account, To: &broker, Data: data})
-	if err != nil {
-		return fmt.Errorf("estimate gas for %d tickets: %w", len(good), err)
-	}
-	// Headroom: the state the estimate ran on moves before inclusion.
-	gasLimit := gas + gas/4
-	chainNonce, err := w.backend.PendingNonceAt(cctx, account)
-	if err != nil {
-		return fmt.Errorf("pending nonce: %w", err)
-	}
-
-	claimed, err := w.store.ClaimTickets(ctx, store.Claim{
-		Account: account, TicketIDs: ids, ChainNonce: chainNonce, HeadNumber: head.Number,
-		Sign: func(nonce uint64, locked []store.Ticket) (store.AttemptTx, error) {
-			// Fewer locked tickets than estimated need less gas, so the
-			// estimate for the full set still covers them.
-			batch := make([]chain.SignedTicket, len(locked))
-			for i := range locked {
-				batch[i] = SignedTicket(&locked[i])
-			}
-			data, err := chain.RedeemCalldata(batch)
-			if err != nil {
-				return store.AttemptTx{}, err
-			}
-			tx, raw, err := w.cfg.Signer.Sign(chain.TxParams{Nonce: nonce, To: broker, Data: data,
-				GasLimit: gasLimit, TipCap: tip, FeeCap: feeCap})
-			if err != nil {
-				return store.AttemptTx{}, err
-			}
-			return store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tip}, nil
-		},
 	})
-	if err != nil || claimed == nil {
+	if err != nil || len(locked) == 0 {
 		return err
 	}
-	w.cfg.Metrics.attempt(false)
-	w.log.Info("tickets claimed", "redemption", claimed.RedemptionID, "nonce", claimed.Nonce,
-		"tickets", len(claimed.Tickets), "tx_hash", common.Hash(claimed.Tx.TxHash).Hex(), "gas_limit", gasLimit)
-	w.crashPoint("after-claim-commit")
-	w.broadcast(ctx, &store.Attempt{AttemptTx: claimed.Tx, ID: claimed.AttemptID,
-		RedemptionID: claimed.RedemptionID, CreatedBlock: head.Number})
-	w.crashPoint("after-broadcast")
-	return nil
-}
-
-func orZero(v *big.Int) *big.Int {
-	if v == nil {
-		return new(big.Int)
+	r.cfg.Metrics.attempt(false)
+	for _, t := range locked {
+		c := byID[t.ID]
+		r.log.Info("ticket claimed", "ticket_hash", common.Hash(t.TicketHash).Hex(), "sender", common.Address(t.Sender).Hex(),
+			"face_value", t.FaceValue.String(), "expected_payout", c.expected.String(), "redemption", claimed.RedemptionID,
+			"nonce", nonce, "tx_hash", common.Hash(attempt.TxHash).Hex())
 	}
-	return v
+	r.log.Info("redemption claimed", "redemption", claimed.RedemptionID, "nonce", nonce, "tickets", len(locked),
+		"tx_hash", common.Hash(attempt.TxHash).Hex(), "gas_limit", gasLimit)
+	r.crashPoint("after-claim-commit")
+	err = r.broadcast(ctx, p.run.Lease, &store.Attempt{AttemptTx: attempt, ID: claimed.AttemptID,
+		RedemptionID: claimed.RedemptionID, CreatedBlock: p.run.Tip.Number})
+	r.crashPoint("after-broadcast")
+	return err
 }

@@ -1,5 +1,9 @@
-// Package queue is the redemption worker: on every new head it claims the
-// tickets that are due, submits their redemption transactions and settles
-// them when final (see DESIGN.md, ticket life and invariants 1–4 and 6). It
-// is built in the redemption issue; intake already stores what it needs.
+// Package queue redeems tickets: it holds the leader's redemption stages —
+// claim (due tickets into signed, committed, then broadcast transactions),
+// track (receipts, confirmations, finality, drops, re-pricing), expire
+// (tickets past their validity) and funding (the redemption account's
+// balance) — each run by the pipeline on its own loop (docs/design.md,
+// "Pipeline"). Every state change is committed in PostgreSQL, fenced by the
+// leader term, before anything outside the database relies on it; a failure
+// that belongs to one ticket touches only that ticket.
 package queue

@@ -13,14 +13,15 @@ import (
 // stays in the ticket's last_error. The set is fixed so that label values
 // stay few whatever the chain or the node says.
 const (
-	ReasonUsedElsewhere     = "used_elsewhere"     // used on chain by a transaction not ours
-	ReasonReverts           = "reverts"            // the redemption would revert
-	ReasonMaxAttempts       = "max_attempts"       // refused MaxAttempts times
-	ReasonValidityPeriod    = "validity_period"    // creation round too old
-	ReasonRecipientInactive = "recipient_inactive" // recipient not an active transcoder
-	ReasonUneconomic        = "uneconomic"         // face value not above the gas cost
-	ReasonSenderFunds       = "sender_funds"       // sender cannot cover the face value
-	ReasonNotRedeemed       = "not_redeemed"       // a final transaction did not pay it; queued again
+	ReasonUsedElsewhere  = "used_elsewhere"  // used on chain by a transaction not ours
+	ReasonReverts        = "reverts"         // the redemption would revert
+	ReasonMaxAttempts    = "max_attempts"    // refused MaxAttempts times
+	ReasonValidityPeriod = "validity_period" // creation round too old
+	ReasonUneconomic     = "uneconomic"      // face value not above the gas cost
+	ReasonSenderFunds    = "sender_funds"    // sender cannot cover the face value
+	ReasonNotRedeemed    = "not_redeemed"    // a final transaction did not pay it; queued again
+	ReasonSenderUnlocked = "sender_unlocked" // the sender is unlocked: the ticket can never pay
+	ReasonNode           = "node"            // the node did not answer for the ticket; no attempt counted
 )
 
 // Metrics are the worker's Prometheus collectors. A nil *Metrics records
@@ -30,19 +31,20 @@ const (
 // graphs and alerts and never used for anything but metrics (the exact
 // amounts are in the database).
 type Metrics struct {
-	TicketsRedeemed  prometheus.Counter
-	TicketsFailed    *prometheus.CounterVec // reason
-	TicketsExpired   *prometheus.CounterVec // reason
-	TicketsPostponed *prometheus.CounterVec // reason
-	ValueRedeemedWei prometheus.Counter
-	GasUsed          prometheus.Counter
-	GasSpentWei      prometheus.Counter
-	TxAttempts       prometheus.Counter
-	TxReprices       prometheus.Counter
-	Broadcasts       *prometheus.CounterVec // outcome
-	Redemptions      *prometheus.CounterVec // status: confirmed or dropped
-	Reorgs           prometheus.Counter
-	Leader           prometheus.Gauge
+	TicketsRedeemed   prometheus.Counter
+	TicketsFailed     *prometheus.CounterVec // reason
+	TicketsExpired    *prometheus.CounterVec // reason
+	TicketsPostponed  *prometheus.CounterVec // reason
+	ValueRedeemedWei  prometheus.Counter
+	GasUsed           prometheus.Counter
+	GasSpentWei       prometheus.Counter
+	TxAttempts        prometheus.Counter
+	TxReprices        prometheus.Counter
+	Broadcasts        *prometheus.CounterVec // outcome
+	Redemptions       *prometheus.CounterVec // status: confirmed or dropped
+	Reorgs            prometheus.Counter
+	ReorgsAfterSettle prometheus.Counter
+	Leader            prometheus.Gauge
 	// The redemption account's funding, read by the leader only: a follower
 	// drops the series when it stops leading, since the account is shared
 	// and a value it kept would go stale the moment someone funds it.
@@ -67,11 +69,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		TicketsRedeemed: counter("tickets_redeemed_total", "Tickets redeemed by a confirmed transaction of this service."),
 		TicketsFailed: vec("tickets_failed_total", "Tickets that ended unpaid, by reason class.", "reason",
-			ReasonUsedElsewhere, ReasonReverts, ReasonMaxAttempts),
+			ReasonUsedElsewhere, ReasonReverts, ReasonMaxAttempts, ReasonSenderUnlocked),
 		TicketsExpired: vec("tickets_expired_total", "Tickets that expired unredeemed, by reason class.", "reason",
 			ReasonValidityPeriod),
 		TicketsPostponed: vec("tickets_postponed_total", "Times a due ticket was held back for a retry, by reason class.", "reason",
-			ReasonRecipientInactive, ReasonReverts, ReasonUneconomic, ReasonSenderFunds, ReasonNotRedeemed),
+			ReasonReverts, ReasonUneconomic, ReasonSenderFunds, ReasonNotRedeemed, ReasonNode),
 		ValueRedeemedWei: counter("redeemed_value_wei_total", "Face value of redeemed tickets, in wei (approximate: float)."),
 		GasUsed:          counter("gas_used_total", "Gas used by confirmed redemption transactions."),
 		GasSpentWei:      counter("gas_spent_wei_total", "Fees paid by confirmed redemption transactions (gas used times effective price), in wei (approximate: float)."),
@@ -81,7 +83,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			broadcastOutcomes()...),
 		Redemptions: vec("redemptions_settled_total", "Redemptions made final, by final status.", "status",
 			"confirmed", "dropped"),
-		Reorgs: counter("reorgs_total", "Chain reorganizations seen by the worker."),
+		Reorgs: counter("reorgs_total", "Mined redemptions whose block a reorganization removed or moved before they were final."),
+		ReorgsAfterSettle: counter("reorgs_after_settle_total",
+			"Settled redemptions whose block stopped being canonical before it was finalized (re-opened when their tickets are unused): alert on any."),
 		Leader: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "redeemer", Name: "leader",
 			Help: "1 while this replica holds the leader lock and redeems tickets, 0 otherwise."}),
 		AccountBalanceWei: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "redeemer", Name: "account_balance_wei",
@@ -92,7 +96,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.TicketsRedeemed, m.TicketsFailed, m.TicketsExpired, m.TicketsPostponed,
 		m.ValueRedeemedWei, m.GasUsed, m.GasSpentWei, m.TxAttempts, m.TxReprices, m.Broadcasts, m.Redemptions,
-		m.Reorgs, m.Leader, m.AccountBalanceWei, m.AccountRedemptionsLeft} {
+		m.Reorgs, m.ReorgsAfterSettle, m.Leader, m.AccountBalanceWei, m.AccountRedemptionsLeft} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -100,8 +104,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// SetLeader records whether this replica leads; it fits RunAsLeader's
-// onChange.
+// SetLeader records whether this replica leads; it fits
+// pipeline.LeaderOptions.OnChange.
 func (m *Metrics) SetLeader(leader bool) {
 	if m == nil {
 		return
@@ -166,7 +170,7 @@ func (m *Metrics) postponed(reason string) {
 
 // unpaid records a ticket a final redemption did not pay: failed for good,
 // or queued again.
-func (m *Metrics) unpaid(status, reason string) {
+func (m *Metrics) unpaid(status store.TicketStatus, reason string) {
 	if status == store.StatusFailed {
 		m.failed(reason)
 	} else {
@@ -187,6 +191,12 @@ func (m *Metrics) attempt(reprice bool) {
 func (m *Metrics) reorg() {
 	if m != nil {
 		m.Reorgs.Inc()
+	}
+}
+
+func (m *Metrics) reorgAfterSettle() {
+	if m != nil {
+		m.ReorgsAfterSettle.Inc()
 	}
 }
 

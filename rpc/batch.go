@@ -26,10 +26,10 @@ const (
 
 // insertReq is one caller waiting for its ticket's commit.
 type insertReq struct {
-	ticket   store.NewTicket
-	done     chan struct{}
-	inserted bool
-	err      error
+	ticket store.Admit
+	done   chan struct{}
+	res    store.Admitted
+	err    error
 }
 
 // ticketBatcher turns concurrent inserts into shared multi-row statements.
@@ -37,7 +37,7 @@ type insertReq struct {
 // maxFlushers flushes running starts one, and a flush ends when nothing is
 // waiting.
 type ticketBatcher struct {
-	st      TicketStore
+	st      ticketWriter
 	timeout time.Duration
 
 	mu       sync.Mutex
@@ -45,15 +45,20 @@ type ticketBatcher struct {
 	flushing int
 }
 
-func newTicketBatcher(st TicketStore, timeout time.Duration) *ticketBatcher {
+// ticketWriter stores tickets; *store.Store implements it.
+type ticketWriter interface {
+	AdmitTickets(ctx context.Context, tickets []store.Admit) ([]store.Admitted, error)
+}
+
+func newTicketBatcher(st ticketWriter, timeout time.Duration) *ticketBatcher {
 	return &ticketBatcher{st: st, timeout: timeout}
 }
 
-// insert stores t and reports whether this call wrote it. It returns once
+// insert stores t (within its cap) and reports what happened. It returns once
 // the statement holding t has committed or failed, or when ctx ends; in the
 // last case the ticket may still be committed by the statement it joined,
 // which is harmless because inserts are idempotent.
-func (b *ticketBatcher) insert(ctx context.Context, t store.NewTicket) (bool, error) {
+func (b *ticketBatcher) insert(ctx context.Context, t store.Admit) (store.Admitted, error) {
 	r := &insertReq{ticket: t, done: make(chan struct{})}
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
@@ -64,9 +69,9 @@ func (b *ticketBatcher) insert(ctx context.Context, t store.NewTicket) (bool, er
 	b.mu.Unlock()
 	select {
 	case <-r.done:
-		return r.inserted, r.err
+		return r.res, r.err
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return store.Admitted{}, ctx.Err()
 	}
 }
 
@@ -95,18 +100,18 @@ func (b *ticketBatcher) flush() {
 func (b *ticketBatcher) write(batch []*insertReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 	defer cancel()
-	tickets := make([]store.NewTicket, len(batch))
+	tickets := make([]store.Admit, len(batch))
 	for i, r := range batch {
 		tickets[i] = r.ticket
 	}
-	inserted, err := b.st.InsertTickets(ctx, tickets)
+	res, err := b.st.AdmitTickets(ctx, tickets)
 	if err != nil && len(batch) > 1 && !store.IsUnavailable(err) {
 		// A row the schema refuses fails the whole statement; write each
 		// alone so that one bad ticket costs only its own caller.
 		for _, r := range batch {
-			one, err := b.st.InsertTickets(ctx, []store.NewTicket{r.ticket})
+			one, err := b.st.AdmitTickets(ctx, []store.Admit{r.ticket})
 			if err == nil {
-				r.inserted = one[0]
+				r.res = one[0]
 			}
 			r.err = err
 			close(r.done)
@@ -115,7 +120,7 @@ func (b *ticketBatcher) write(batch []*insertReq) {
 	}
 	for i, r := range batch {
 		if err == nil {
-			r.inserted = inserted[i]
+			r.res = res[i]
 		}
 		r.err = err
 		close(r.done)

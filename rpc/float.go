@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"redeemer/monitor"
 	"redeemer/rpc/pb"
 	"redeemer/store"
@@ -38,7 +40,13 @@ type FloatOptions struct {
 	// Timeout bounds the work before a float is known: the database read
 	// and, for a sender not tracked yet, the chain reads [10s].
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// StrangersPerSecond and StrangerBurst are each client address's
+	// budget of requests about senders the service does not track (each
+	// costs a chain read); beyond it they get ResourceExhausted [10, 50].
+	// A negative rate turns the budget off.
+	StrangersPerSecond float64
+	StrangerBurst      int
+	Logger             *slog.Logger
 }
 
 // FloatService answers MaxFloat from the database (any replica can) and
@@ -48,6 +56,8 @@ type FloatService struct {
 	hub  *monitor.Hub
 	opts FloatOptions
 	log  *slog.Logger
+
+	strangers *peerBudgets
 
 	mu      sync.Mutex
 	streams int
@@ -73,8 +83,14 @@ func NewFloatService(mon *monitor.Monitor, hub *monitor.Hub, opts FloatOptions) 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.StrangersPerSecond == 0 {
+		opts.StrangersPerSecond = 10
+	}
+	if opts.StrangerBurst <= 0 {
+		opts.StrangerBurst = 50
+	}
 	return &FloatService{mon: mon, hub: hub, opts: opts, log: opts.Logger.With("component", "rpc.floats"),
-		perConn: map[string]int{}}, nil
+		strangers: newPeerBudgets(opts.StrangersPerSecond, opts.StrangerBurst), perConn: map[string]int{}}, nil
 }
 
 // WireFloat encodes a float for MaxFloatUpdate: big-endian, zero as empty.
@@ -95,13 +111,34 @@ func (f *FloatService) MaxFloat(ctx context.Context, m *pb.MaxFloatReq) (*pb.Max
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, "invalid request: "+err.Error())
 	}
+	fs, err := f.floatState(ctx, sender)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.MaxFloatUpdate{MaxFloat: WireFloat(monitor.MaxFloat(fs))}, nil
+}
+
+// floatState returns a sender's state: stored for a tracked sender, read
+// from chain (briefly cached, not stored) for any other, within the
+// caller's budget of such reads.
+func (f *FloatService) floatState(ctx context.Context, sender common.Address) (store.FloatState, error) {
 	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
-	v, err := f.mon.MaxFloat(tctx, sender)
+	fs, tracked, err := f.mon.Stored(tctx, sender)
 	if err != nil {
-		return nil, f.unavailable(ctx, "max float", sender.Hex(), err)
+		return fs, f.unavailable(ctx, "max float", sender.Hex(), err)
 	}
-	return &pb.MaxFloatUpdate{MaxFloat: WireFloat(v)}, nil
+	if tracked {
+		return fs, nil
+	}
+	if !f.strangers.take(peerKey(ctx)) {
+		return fs, status.Error(codes.ResourceExhausted,
+			"too many requests about senders this service does not track from this address; slow down")
+	}
+	if fs, err = f.mon.Stranger(tctx, sender, fs); err != nil {
+		return fs, f.unavailable(ctx, "max float", sender.Hex(), err)
+	}
+	return fs, nil
 }
 
 // SenderInfo returns the sender's stored TicketBroker state, reading it
@@ -112,11 +149,9 @@ func (f *FloatService) SenderInfo(ctx context.Context, m *pb.MaxFloatReq) (*pb.S
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, "invalid request: "+err.Error())
 	}
-	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	defer cancel()
-	fs, err := f.mon.FloatState(tctx, sender)
+	fs, err := f.floatState(ctx, sender)
 	if err != nil {
-		return nil, f.unavailable(ctx, "sender info", sender.Hex(), err)
+		return nil, err
 	}
 	res, err := senderInfo(fs)
 	if err != nil {
@@ -174,7 +209,19 @@ func (f *FloatService) MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeem
 	defer release()
 
 	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	err = f.mon.Track(tctx, sender)
+	_, tracked, err := f.mon.Stored(tctx, sender)
+	if err == nil && !tracked {
+		// Following a new sender costs a chain read now and its changes
+		// from now on: within the caller's budget.
+		if !f.strangers.take(peerKey(ctx)) {
+			cancel()
+			return status.Error(codes.ResourceExhausted,
+				"too many requests about senders this service does not track from this address; slow down")
+		}
+	}
+	if err == nil {
+		err = f.mon.Track(tctx, sender)
+	}
 	cancel()
 	if err != nil {
 		return f.unavailable(ctx, "track sender", sender.Hex(), err)

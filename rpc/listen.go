@@ -39,6 +39,11 @@ type TLSConfig struct {
 	DataDir           string
 	// Plaintext turns TLS off. It is accepted only for loopback addresses.
 	Plaintext bool
+	// ClientCAFile, when set, names the PEM certificates that sign client
+	// certificates: every client must then present one (go-livepeer's
+	// client presents none, so this is for deployments with their own
+	// clients or a TLS-terminating proxy).
+	ClientCAFile string
 }
 
 // NewGRPCServer builds a gRPC server for addr with the TicketRedeemer service
@@ -60,10 +65,22 @@ func NewGRPCServer(addr string, tc TLSConfig, svc *Server, extra ...grpc.ServerO
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{
+		cfg := &tls.Config{
 			Certificates: []tls.Certificate{cert},
 			MinVersion:   tls.VersionTLS12,
-		})))
+		}
+		if tc.ClientCAFile != "" {
+			pem, err := os.ReadFile(tc.ClientCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("client CA file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("client CA file %s holds no PEM certificate", tc.ClientCAFile)
+			}
+			cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg)))
 	}
 	srv := grpc.NewServer(append(opts, extra...)...)
 	pb.RegisterTicketRedeemerServer(srv, svc)
@@ -75,14 +92,16 @@ func NewGRPCServer(addr string, tc TLSConfig, svc *Server, extra ...grpc.ServerO
 // answers bytes that do not decode with malformedPrefix.
 const (
 	rejectedPrefix  = "invalid ticket: "
+	refusedPrefix   = "ticket refused: "
 	malformedPrefix = "request is not a valid protobuf message"
 )
 
 // RejectedRule names the intake rule that a QueueTicket error reports, for
-// metrics: the RuleError's Rule, "recipient" for a foreign recipient,
-// "malformed" for bytes that are no protobuf message and "other" for an
-// InvalidArgument that names no rule. ok is false for errors that are not
-// the ticket's fault (Unavailable, Internal, a cancelled call).
+// metrics: the rule named in an InvalidArgument, FailedPrecondition or
+// ResourceExhausted refusal, "recipient" for a foreign recipient,
+// "malformed" for bytes that are no protobuf message and "other" for a
+// refusal that names no rule. ok is false for errors that are not the
+// caller's (Unavailable, Internal, a cancelled call).
 func RejectedRule(err error) (rule string, ok bool) {
 	st, isStatus := status.FromError(err)
 	if err == nil || !isStatus {
@@ -91,7 +110,7 @@ func RejectedRule(err error) (rule string, ok bool) {
 	switch st.Code() {
 	case codes.PermissionDenied:
 		return "recipient", true
-	case codes.InvalidArgument:
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.ResourceExhausted:
 	default:
 		return "", false
 	}
@@ -100,6 +119,9 @@ func RejectedRule(err error) (rule string, ok bool) {
 		return "malformed", true
 	}
 	rest, found := strings.CutPrefix(msg, rejectedPrefix)
+	if !found {
+		rest, found = strings.CutPrefix(msg, refusedPrefix)
+	}
 	if !found {
 		return "other", true
 	}
@@ -236,4 +258,70 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	return nil
+}
+
+// ParseAllowList parses comma-separated CIDRs (a bare address is a /32 or
+// /128); empty allows everyone.
+func ParseAllowList(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither an address nor a CIDR", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", part, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// AllowListener closes, before any TLS or gRPC work, every connection from
+// an address outside allow; an empty allow lets every connection through.
+func AllowListener(l net.Listener, allow []*net.IPNet) net.Listener {
+	if len(allow) == 0 {
+		return l
+	}
+	return &allowListener{Listener: l, allow: allow}
+}
+
+type allowListener struct {
+	net.Listener
+	allow []*net.IPNet
+}
+
+func (l *allowListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok && allowed(a.IP, l.allow) {
+			return c, nil
+		}
+		c.Close()
+	}
+}
+
+func allowed(ip net.IP, allow []*net.IPNet) bool {
+	for _, n := range allow {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // ErrNotRetryable is returned by RetryTicket for a ticket that is not failed:
@@ -73,7 +75,7 @@ type TicketFilter struct {
 
 // ValidStatus reports whether s is a ticket status.
 func ValidStatus(s string) bool {
-	switch s {
+	switch TicketStatus(s) {
 	case StatusQueued, StatusRedeeming, StatusRedeemed, StatusFailed, StatusExpired:
 		return true
 	}
@@ -360,13 +362,15 @@ func (s *Store) RetryTicket(ctx context.Context, id int64, reason string) error 
 	if reason == "" {
 		return fmt.Errorf("store: retry ticket %d: a reason is required", id)
 	}
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
+	err := s.InTx(ctx, func(q Q) error {
 		var (
-			status    string
+			status    TicketStatus
 			lastError *string
+			face      pgtype.Numeric
+			sender    []byte
 		)
-		err := tx.QueryRow(ctx, `SELECT status, last_error FROM tickets WHERE id = $1 FOR UPDATE`, id).
-			Scan(&status, &lastError)
+		err := q.db.QueryRow(ctx, `SELECT status, last_error, face_value, sender FROM tickets WHERE id = $1 FOR UPDATE`, id).
+			Scan(&status, &lastError, &face, &sender)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -380,13 +384,19 @@ func (s *Store) RetryTicket(ctx context.Context, id int64, reason string) error 
 		if lastError != nil {
 			event += " (last error: " + *lastError + ")"
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET status = 'queued', attempts = 0, next_attempt_at = NULL,
+		if _, err := q.db.Exec(ctx, `UPDATE tickets SET status = 'queued', attempts = 0, next_attempt_at = NULL,
 				last_error = NULL WHERE id = $1`, id); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, reason)
-			VALUES ($1, 'failed', 'queued', $2)`, id, event)
-		return err
+		if _, err = q.db.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, reason)
+			VALUES ($1, 'failed', 'queued', $2)`, id, event); err != nil {
+			return err
+		}
+		fv, err := numericToBig(face)
+		if err != nil {
+			return err
+		}
+		return q.addAmounts(ctx, [20]byte(sender), new(big.Int), fv)
 	})
 	if err != nil {
 		return fmt.Errorf("store: retry ticket %d: %w", id, err)

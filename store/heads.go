@@ -107,49 +107,46 @@ func (s *Store) AdvanceHeads(ctx context.Context, removeFrom *uint64, heads []He
 		}
 	}
 
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("store: advance heads: begin: %w", err)
-	}
-	// Rollback after Commit is a no-op; on every error path it undoes the
-	// partial change.
-	defer tx.Rollback(context.WithoutCancel(ctx))
-
-	if removeFrom != nil {
-		if _, err := tx.Exec(ctx, `DELETE FROM chain_heads WHERE number >= $1`, removeFromNumber); err != nil {
-			return fmt.Errorf("store: advance heads: remove from %d: %w", *removeFrom, err)
+	err = s.InTx(ctx, func(q Q) error {
+		tx := q.db
+		if removeFrom != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM chain_heads WHERE number >= $1`, removeFromNumber); err != nil {
+				return fmt.Errorf("remove from %d: %w", *removeFrom, err)
+			}
 		}
-	}
-	if len(heads) > 0 {
-		// The row lock makes a concurrent writer wait for this transaction
-		// and then fail on the primary key instead of checking a stale top.
-		top, err := scanHead(tx.QueryRow(ctx,
-			`SELECT `+headColumns+` FROM chain_heads ORDER BY number DESC LIMIT 1 FOR UPDATE`))
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return fmt.Errorf("store: advance heads: read cursor: %w", err)
-		case heads[0].Number != top.Number+1 || heads[0].ParentHash != top.Hash:
-			return fmt.Errorf("store: advance heads: head %d with parent %x does not follow the cursor %d %x: %w",
-				heads[0].Number, heads[0].ParentHash, top.Number, top.Hash, ErrHeadsNotLinked)
+		if len(heads) > 0 {
+			// The row lock makes a concurrent writer wait for this
+			// transaction and then fail on the primary key instead of
+			// checking a stale top.
+			top, err := scanHead(tx.QueryRow(ctx,
+				`SELECT `+headColumns+` FROM chain_heads ORDER BY number DESC LIMIT 1 FOR UPDATE`))
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("read cursor: %w", err)
+			case heads[0].Number != top.Number+1 || heads[0].ParentHash != top.Hash:
+				return fmt.Errorf("head %d with parent %x does not follow the cursor %d %x: %w",
+					heads[0].Number, heads[0].ParentHash, top.Number, top.Hash, ErrHeadsNotLinked)
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO chain_heads (number, hash, parent_hash, l1_number, block_time)
+				SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::timestamptz[])`,
+				numbers, hashes, parentHashes, l1Numbers, times); err != nil {
+				return fmt.Errorf("insert %d heads from %d: %w", len(heads), heads[0].Number, err)
+			}
 		}
+		// Everything at or below the (keep+1)-th highest number goes; with
+		// fewer rows the subquery is NULL and nothing is deleted.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO chain_heads (number, hash, parent_hash, l1_number, block_time)
-			SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::timestamptz[])`,
-			numbers, hashes, parentHashes, l1Numbers, times); err != nil {
-			return fmt.Errorf("store: advance heads: insert %d heads from %d: %w", len(heads), heads[0].Number, err)
+			DELETE FROM chain_heads
+			WHERE number <= (SELECT number FROM chain_heads ORDER BY number DESC OFFSET $1 LIMIT 1)`,
+			keep); err != nil {
+			return fmt.Errorf("prune to %d: %w", keep, err)
 		}
-	}
-	// Everything at or below the (keep+1)-th highest number goes; with fewer
-	// rows the subquery is NULL and nothing is deleted.
-	if _, err := tx.Exec(ctx, `
-		DELETE FROM chain_heads
-		WHERE number <= (SELECT number FROM chain_heads ORDER BY number DESC OFFSET $1 LIMIT 1)`,
-		keep); err != nil {
-		return fmt.Errorf("store: advance heads: prune to %d: %w", keep, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("store: advance heads: commit: %w", err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: advance heads: %w", err)
 	}
 	return nil
 }
@@ -185,4 +182,28 @@ func scanHead(row pgx.Row) (Head, error) {
 	copy(h.ParentHash[:], parentHash)
 	h.Time = h.Time.UTC()
 	return h, nil
+}
+
+// RecordTip stores h as the newest head the leader has seen, in the
+// caller's transaction. Rows at or above h's number go first (the node
+// moved back to, or replaced, that height), and rows more than window
+// blocks below it are pruned, so the table holds the recent tips only.
+func (q Q) RecordTip(ctx context.Context, h Head, window int) error {
+	n, err := headNumber(h.Number)
+	if err != nil {
+		return fmt.Errorf("store: record tip: %w", err)
+	}
+	l1, err := headNumber(h.L1Number)
+	if err != nil {
+		return fmt.Errorf("store: record tip %d: L1 number: %w", h.Number, err)
+	}
+	if _, err := q.db.Exec(ctx, `DELETE FROM chain_heads WHERE number >= $1 OR number < $1 - $2 OR hash = $3`,
+		n, window, h.Hash[:]); err != nil {
+		return fmt.Errorf("store: record tip %d: %w", h.Number, err)
+	}
+	if _, err := q.db.Exec(ctx, `INSERT INTO chain_heads (number, hash, parent_hash, l1_number, block_time)
+		VALUES ($1, $2, $3, $4, $5)`, n, h.Hash[:], h.ParentHash[:], l1, h.Time); err != nil {
+		return fmt.Errorf("store: record tip %d: %w", h.Number, err)
+	}
+	return nil
 }

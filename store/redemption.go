@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -16,12 +15,18 @@ import (
 // max float. The payload is the sender as 0x-hex, or "*" for every sender.
 const FloatChannel = "max_float"
 
-// Redemption statuses, as stored in redemptions.status.
+// RedemptionStatus is a redemption's place in its life cycle, as stored in
+// redemptions.status.
+type RedemptionStatus string
+
+// The redemption statuses: pending (signed, not in a block), mined (in a
+// block, not yet final), confirmed and dropped (final; a confirmed one is
+// watched until its block is finalized and may be re-opened by a reorg).
 const (
-	RedemptionPending   = "pending"
-	RedemptionMined     = "mined"
-	RedemptionConfirmed = "confirmed"
-	RedemptionDropped   = "dropped"
+	RedemptionPending   RedemptionStatus = "pending"
+	RedemptionMined     RedemptionStatus = "mined"
+	RedemptionConfirmed RedemptionStatus = "confirmed"
+	RedemptionDropped   RedemptionStatus = "dropped"
 )
 
 // AttemptTx is a signed redemption transaction about to be committed.
@@ -49,135 +54,22 @@ type Redemption struct {
 	ID             int64
 	Account        [20]byte
 	Nonce          uint64
-	Status         string
+	Status         RedemptionStatus
 	TicketCount    int
 	CreatedBlock   uint64
 	MinedTxHash    [32]byte
 	MinedBlock     uint64
 	MinedBlockHash [32]byte
-	Attempts       []Attempt
+	// FinalBlock is the head at which it became final (0 while open).
+	FinalBlock uint64
+	Term       Term
+	Attempts   []Attempt
 }
 
 // Latest is the attempt to broadcast and to bump from.
 func (r *Redemption) Latest() *Attempt { return &r.Attempts[len(r.Attempts)-1] }
 
-// Claim asks to move queued tickets into a new redemption transaction.
-type Claim struct {
-	Account   [20]byte
-	TicketIDs []int64
-	// ChainNonce is the account's pending nonce on chain, read just before:
-	// the nonce used is max(stored next nonce, ChainNonce).
-	ChainNonce uint64
-	HeadNumber uint64
-	// Sign builds and signs the transaction for the tickets actually locked
-	// (a subset of TicketIDs when some were taken or changed meanwhile) at
-	// the assigned nonce. It runs inside the database transaction and must
-	// not call out to the network.
-	Sign func(nonce uint64, tickets []Ticket) (AttemptTx, error)
-}
-
-// Claimed is a committed claim: what to broadcast.
-type Claimed struct {
-	RedemptionID int64
-	AttemptID    int64
-	Nonce        uint64
-	Tickets      []Ticket
-	Tx           AttemptTx
-}
-
-// withTx runs fn in a transaction and commits it, or rolls back on error.
-func (s *Store) withTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
-// ClaimTickets locks the still-queued tickets of c, assigns the nonce, stores
-// the signed transaction, marks the tickets redeeming, adds their face values
-// to their senders' in-limbo amounts and announces the float changes — all in
-// one transaction, so nothing outside the database can see a claim that is
-// not committed. It returns nil when none of the tickets could be locked.
-func (s *Store) ClaimTickets(ctx context.Context, c Claim) (*Claimed, error) {
-	var out *Claimed
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		tickets, err := queryTickets(ctx, tx, `SELECT `+ticketColumns+` FROM tickets
-			WHERE id = ANY($1) AND status = 'queued'
-			ORDER BY id FOR UPDATE SKIP LOCKED`, c.TicketIDs)
-		if err != nil {
-			return err
-		}
-		if len(tickets) == 0 {
-			return nil
-		}
-
-		if _, err := tx.Exec(ctx, `INSERT INTO redeemer_accounts (address, next_nonce) VALUES ($1, $2)
-			ON CONFLICT (address) DO NOTHING`, c.Account[:], int64(c.ChainNonce)); err != nil {
-			return err
-		}
-		var next int64
-		if err := tx.QueryRow(ctx, `SELECT next_nonce FROM redeemer_accounts WHERE address = $1 FOR UPDATE`,
-			c.Account[:]).Scan(&next); err != nil {
-			return err
-		}
-		nonce := max(uint64(next), c.ChainNonce)
-
-		signed, err := c.Sign(nonce, tickets)
-		if err != nil {
-			return fmt.Errorf("sign: %w", err)
-		}
-		var redemptionID, attemptID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO redemptions (account, nonce, ticket_count, created_block)
-			VALUES ($1, $2, $3, $4) RETURNING id`,
-			c.Account[:], int64(nonce), len(tickets), int64(c.HeadNumber)).Scan(&redemptionID); err != nil {
-			return err
-		}
-		if attemptID, err = insertAttempt(ctx, tx, redemptionID, signed, c.HeadNumber); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE redeemer_accounts SET next_nonce = $2, updated_at = now() WHERE address = $1`,
-			c.Account[:], int64(nonce+1)); err != nil {
-			return err
-		}
-
-		ids := make([]int64, len(tickets))
-		limbo := map[[20]byte]*big.Int{}
-		for i, t := range tickets {
-			ids[i] = t.ID
-			if limbo[t.Sender] == nil {
-				limbo[t.Sender] = new(big.Int)
-			}
-			limbo[t.Sender].Add(limbo[t.Sender], t.FaceValue)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET status = 'redeeming', redemption_id = $2,
-			attempts = attempts + 1, next_attempt_at = NULL WHERE id = ANY($1)`, ids, redemptionID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, redemption_id, reason)
-			SELECT unnest($1::bigint[]), 'queued', 'redeeming', $2, $3`,
-			ids, redemptionID, fmt.Sprintf("claimed into redemption %d at nonce %d", redemptionID, nonce)); err != nil {
-			return err
-		}
-		for sender, amount := range limbo {
-			if err := addLimbo(ctx, tx, sender, amount); err != nil {
-				return err
-			}
-		}
-		out = &Claimed{RedemptionID: redemptionID, AttemptID: attemptID, Nonce: nonce, Tickets: tickets, Tx: signed}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: claim tickets: %w", err)
-	}
-	return out, nil
-}
-
-func insertAttempt(ctx context.Context, tx pgx.Tx, redemptionID int64, a AttemptTx, head uint64) (int64, error) {
+func (q Q) insertAttempt(ctx context.Context, redemptionID int64, a AttemptTx, head uint64, term Term) (int64, error) {
 	feeCap, err := bigToNumeric(a.FeeCap)
 	if err != nil {
 		return 0, fmt.Errorf("fee cap: %w", err)
@@ -187,87 +79,59 @@ func insertAttempt(ctx context.Context, tx pgx.Tx, redemptionID int64, a Attempt
 		return 0, fmt.Errorf("tip cap: %w", err)
 	}
 	var id int64
-	err = tx.QueryRow(ctx, `INSERT INTO tx_attempts (redemption_id, tx_hash, raw_tx, gas_limit,
-			max_fee_per_gas, max_priority_fee_per_gas, created_block)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		redemptionID, a.TxHash[:], a.Raw, int64(a.GasLimit), feeCap, tip, int64(head)).Scan(&id)
+	err = q.db.QueryRow(ctx, `INSERT INTO tx_attempts (redemption_id, tx_hash, raw_tx, gas_limit,
+			max_fee_per_gas, max_priority_fee_per_gas, created_block, leader_term)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		redemptionID, a.TxHash[:], a.Raw, int64(a.GasLimit), feeCap, tip, int64(head), int64(term)).Scan(&id)
 	return id, err
 }
 
-// addLimbo changes a sender's in-limbo amount by delta (negative to release)
-// and announces the float change in the same transaction.
-func addLimbo(ctx context.Context, tx pgx.Tx, sender [20]byte, delta *big.Int) error {
-	d, err := bigToNumeric(new(big.Int).Abs(delta))
+// RecomputeAmounts rebuilds every sender's in-limbo and queued amounts from
+// its tickets and announces the senders whose in-limbo amount changed. The
+// leader runs it when its term starts, before it claims anything, so a
+// broken invariant can never outlive a restart (the amounts are changed in
+// the same transactions as the tickets, so it should find nothing).
+func (q Q) RecomputeAmounts(ctx context.Context) (changed int, err error) {
+	// Lock the table against concurrent claims and intake for the few
+	// milliseconds the recount takes, so the recount is exact.
+	if _, err := q.db.Exec(ctx, `LOCK TABLE sender_limbo IN EXCLUSIVE MODE`); err != nil {
+		return 0, fmt.Errorf("store: recompute amounts: %w", err)
+	}
+	rows, err := q.db.Query(ctx, `
+		WITH actual AS (
+			SELECT sender,
+				coalesce(sum(face_value) FILTER (WHERE status = 'redeeming'), 0) AS amount,
+				coalesce(sum(face_value) FILTER (WHERE status = 'queued'), 0) AS queued
+			FROM tickets WHERE status IN ('redeeming', 'queued') GROUP BY sender
+		), wrong AS (
+			SELECT a.sender, a.amount, a.queued, coalesce(l.amount, 0) <> a.amount AS limbo_changed
+			FROM actual a LEFT JOIN sender_limbo l ON l.sender = a.sender
+			WHERE l.sender IS NULL OR l.amount <> a.amount OR l.queued_amount <> a.queued
+		), upserted AS (
+			INSERT INTO sender_limbo AS l (sender, amount, queued_amount) SELECT sender, amount, queued FROM wrong
+			ON CONFLICT (sender) DO UPDATE SET amount = EXCLUDED.amount, queued_amount = EXCLUDED.queued_amount,
+				updated_at = now()
+		), stale AS (
+			SELECT sender, amount <> 0 AS limbo_changed FROM sender_limbo
+			WHERE (amount <> 0 OR queued_amount <> 0) AND sender NOT IN (SELECT sender FROM actual)
+		), zeroed AS (
+			UPDATE sender_limbo l SET amount = 0, queued_amount = 0, updated_at = now()
+			FROM stale WHERE l.sender = stale.sender
+		)
+		SELECT sender FROM wrong WHERE limbo_changed UNION SELECT sender FROM stale WHERE limbo_changed`)
 	if err != nil {
-		return err
+		return 0, fmt.Errorf("store: recompute amounts: %w", err)
 	}
-	if delta.Sign() < 0 {
-		// The CHECK (amount >= 0) turns a release of more than is in limbo
-		// (a broken invariant) into an error instead of a silent clamp.
-		_, err = tx.Exec(ctx, `UPDATE sender_limbo SET amount = amount - $2, updated_at = now() WHERE sender = $1`,
-			sender[:], d)
-	} else {
-		_, err = tx.Exec(ctx, `INSERT INTO sender_limbo (sender, amount) VALUES ($1, $2)
-			ON CONFLICT (sender) DO UPDATE SET amount = sender_limbo.amount + EXCLUDED.amount, updated_at = now()`,
-			sender[:], d)
-	}
+	senders, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	if err != nil {
-		return fmt.Errorf("in-limbo amount of %x: %w", sender, err)
+		return 0, fmt.Errorf("store: recompute amounts: %w", err)
 	}
-	return notifySender(ctx, tx, sender)
-}
-
-func notifySender(ctx context.Context, tx pgx.Tx, sender [20]byte) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, FloatChannel, "0x"+hex.EncodeToString(sender[:]))
-	return err
-}
-
-// RecomputeLimbo rebuilds every sender's in-limbo amount from its redeeming
-// tickets and announces the senders whose amount changed. It runs at start,
-// before any float is served, so a crash between two writes (impossible by
-// construction, but cheap to rule out) never leaves a wrong float behind.
-func (s *Store) RecomputeLimbo(ctx context.Context) (changed int, err error) {
-	err = s.withTx(ctx, func(tx pgx.Tx) error {
-		// Lock the table against concurrent claims for the few milliseconds
-		// the recount takes, so the recount is exact.
-		if _, err := tx.Exec(ctx, `LOCK TABLE sender_limbo IN EXCLUSIVE MODE`); err != nil {
-			return err
+	for _, b := range senders {
+		if err := q.notifySender(ctx, [20]byte(b)); err != nil {
+			return 0, fmt.Errorf("store: recompute amounts: %w", err)
 		}
-		rows, err := tx.Query(ctx, `
-			WITH actual AS (
-				SELECT sender, sum(face_value) AS amount FROM tickets WHERE status = 'redeeming' GROUP BY sender
-			), upserted AS (
-				INSERT INTO sender_limbo (sender, amount) SELECT sender, amount FROM actual
-				ON CONFLICT (sender) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
-				WHERE sender_limbo.amount <> EXCLUDED.amount
-				RETURNING sender
-			), zeroed AS (
-				UPDATE sender_limbo SET amount = 0, updated_at = now()
-				WHERE amount <> 0 AND sender NOT IN (SELECT sender FROM actual)
-				RETURNING sender
-			)
-			SELECT sender FROM upserted UNION SELECT sender FROM zeroed`)
-		if err != nil {
-			return err
-		}
-		senders, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return err
-		}
-		for _, b := range senders {
-			var a [20]byte
-			copy(a[:], b)
-			if err := notifySender(ctx, tx, a); err != nil {
-				return err
-			}
-		}
-		changed = len(senders)
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: recompute in-limbo amounts: %w", err)
 	}
-	return changed, nil
+	return len(senders), nil
 }
 
 // SenderLimbo returns a sender's stored in-limbo amount (zero when none).
@@ -283,87 +147,72 @@ func (s *Store) SenderLimbo(ctx context.Context, sender [20]byte) (*big.Int, err
 	return numericToBig(n)
 }
 
-// DueTickets returns queued tickets whose params expiration block is at or
-// below l1Block and whose retry time (if any) has come, oldest due first.
-func (s *Store) DueTickets(ctx context.Context, l1Block uint64, limit int) ([]Ticket, error) {
-	out, err := queryTickets(ctx, s.pool, `SELECT `+ticketColumns+` FROM tickets
-		WHERE status = 'queued' AND params_expiration_block <= $1
-		  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-		ORDER BY params_expiration_block, id LIMIT $2`, int64(l1Block), limit)
+// SenderAmounts are a sender's open face values.
+type SenderAmounts struct {
+	Queued, InLimbo *big.Int
+}
+
+// SenderAmounts reads the open amounts of senders (zero for a sender with
+// none), keyed by sender.
+func (q Q) SenderAmounts(ctx context.Context, senders [][20]byte) (map[[20]byte]SenderAmounts, error) {
+	keys := make([][]byte, len(senders))
+	for i := range senders {
+		keys[i] = senders[i][:]
+	}
+	rows, err := q.db.Query(ctx, `SELECT sender, queued_amount, amount FROM sender_limbo WHERE sender = ANY($1)`, keys)
 	if err != nil {
-		return nil, fmt.Errorf("store: due tickets: %w", err)
+		return nil, fmt.Errorf("store: sender amounts: %w", err)
+	}
+	out := make(map[[20]byte]SenderAmounts, len(senders))
+	for _, a := range senders {
+		out[a] = SenderAmounts{Queued: new(big.Int), InLimbo: new(big.Int)}
+	}
+	var (
+		sender        []byte
+		queued, limbo pgtype.Numeric
+	)
+	_, err = pgx.ForEachRow(rows, []any{&sender, &queued, &limbo}, func() error {
+		qa, err := numericToBig(queued)
+		if err != nil {
+			return err
+		}
+		la, err := numericToBig(limbo)
+		if err != nil {
+			return err
+		}
+		out[[20]byte(sender)] = SenderAmounts{Queued: qa, InLimbo: la}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: sender amounts: %w", err)
 	}
 	return out, nil
 }
 
-// QueuedTicketsCreatedBefore returns queued tickets created before round (whatever
-// their due block), for the expiry sweep.
-func (s *Store) QueuedTicketsCreatedBefore(ctx context.Context, round int64, limit int) ([]Ticket, error) {
-	out, err := queryTickets(ctx, s.pool, `SELECT `+ticketColumns+` FROM tickets
-		WHERE status = 'queued' AND creation_round < $1 ORDER BY id LIMIT $2`, round, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: queued tickets before round %d: %w", round, err)
-	}
-	return out, nil
+const redemptionColumns = `r.id, r.account, r.nonce, r.status, r.ticket_count, r.created_block,
+	r.mined_tx_hash, r.mined_block, r.mined_block_hash, r.final_block, coalesce(r.leader_term, 0),
+	a.id, a.tx_hash, a.raw_tx, a.gas_limit, a.max_fee_per_gas, a.max_priority_fee_per_gas,
+	a.created_block, a.sent_at, a.send_count, a.send_error`
+
+// OpenRedemptions returns the redemptions not yet final (pending, mined),
+// with their attempts, oldest first.
+func (q Q) OpenRedemptions(ctx context.Context) ([]Redemption, error) {
+	return q.redemptions(ctx, `r.status IN ('pending', 'mined')`)
 }
 
-// PostponeTicket keeps a queued ticket queued until retryAt, recording why.
-// countAttempt says whether this counts as a failed redemption attempt (it
-// does when the chain refused the ticket, not when it was merely uneconomic).
-func (s *Store) PostponeTicket(ctx context.Context, id int64, retryAt time.Time, reason string, countAttempt bool) error {
-	inc := 0
-	if countAttempt {
-		inc = 1
-	}
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE tickets SET next_attempt_at = $2, last_error = $3, attempts = attempts + $4
-			WHERE id = $1 AND status = 'queued'`, id, retryAt, reason, inc)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, reason)
-			VALUES ($1, 'queued', 'queued', $2)`, id, "postponed until "+retryAt.UTC().Format(time.RFC3339)+": "+reason)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: postpone ticket %d: %w", id, err)
-	}
-	return nil
+// UnfinalizedRedemptions returns the confirmed redemptions whose block is
+// not finalized yet: a reorg could still take their block away.
+func (q Q) UnfinalizedRedemptions(ctx context.Context) ([]Redemption, error) {
+	return q.redemptions(ctx, `r.status = 'confirmed' AND r.finalized_block IS NULL AND r.mined_block IS NOT NULL`)
 }
 
-// EndQueuedTicket ends a queued ticket as failed or expired with its reason.
-// It is a no-op for a ticket that is no longer queued.
-func (s *Store) EndQueuedTicket(ctx context.Context, id int64, status, reason string) error {
-	if status != StatusFailed && status != StatusExpired {
-		return fmt.Errorf("store: end ticket %d: %q is not a final unpaid status", id, status)
-	}
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE tickets SET status = $2, last_error = $3, next_attempt_at = NULL
-			WHERE id = $1 AND status = 'queued'`, id, status, reason)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, reason)
-			VALUES ($1, 'queued', $2, $3)`, id, status, reason)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: end ticket %d: %w", id, err)
-	}
-	return nil
-}
-
-// OpenRedemptions returns the redemptions not yet final, with their attempts.
-func (s *Store) OpenRedemptions(ctx context.Context) ([]Redemption, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.id, r.account, r.nonce, r.status, r.ticket_count, r.created_block,
-			r.mined_tx_hash, r.mined_block, r.mined_block_hash,
-			a.id, a.tx_hash, a.raw_tx, a.gas_limit, a.max_fee_per_gas, a.max_priority_fee_per_gas,
-			a.created_block, a.sent_at, a.send_count, a.send_error
+func (q Q) redemptions(ctx context.Context, where string) ([]Redemption, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+redemptionColumns+`
 		FROM redemptions r JOIN tx_attempts a ON a.redemption_id = r.id
-		WHERE r.status IN ('pending', 'mined')
+		WHERE `+where+`
 		ORDER BY r.id, a.id`)
 	if err != nil {
-		return nil, fmt.Errorf("store: open redemptions: %w", err)
+		return nil, fmt.Errorf("store: redemptions: %w", err)
 	}
 	defer rows.Close()
 	var out []Redemption
@@ -373,21 +222,22 @@ func (s *Store) OpenRedemptions(ctx context.Context) ([]Redemption, error) {
 			a                              Attempt
 			account, minedHash, minedBlock []byte
 			txHash                         []byte
-			nonce, created, aCreated       int64
-			minedNum, gasLimit             pgtype.Int8
+			nonce, created, aCreated, term int64
+			minedNum, finalNum, gasLimit   pgtype.Int8
 			feeCap, tip                    pgtype.Numeric
 			sentAt                         pgtype.Timestamptz
 			sendErr                        pgtype.Text
 		)
 		if err := rows.Scan(&r.ID, &account, &nonce, &r.Status, &r.TicketCount, &created,
-			&minedHash, &minedNum, &minedBlock,
+			&minedHash, &minedNum, &minedBlock, &finalNum, &term,
 			&a.ID, &txHash, &a.Raw, &gasLimit, &feeCap, &tip, &aCreated, &sentAt, &a.SendCount, &sendErr); err != nil {
-			return nil, fmt.Errorf("store: open redemptions: %w", err)
+			return nil, fmt.Errorf("store: redemptions: %w", err)
 		}
 		copy(r.Account[:], account)
 		copy(r.MinedTxHash[:], minedHash)
 		copy(r.MinedBlockHash[:], minedBlock)
 		r.Nonce, r.CreatedBlock, r.MinedBlock = uint64(nonce), uint64(created), uint64(minedNum.Int64)
+		r.FinalBlock, r.Term = uint64(finalNum.Int64), Term(term)
 		copy(a.TxHash[:], txHash)
 		a.RedemptionID, a.GasLimit, a.CreatedBlock = r.ID, uint64(gasLimit.Int64), uint64(aCreated)
 		if a.FeeCap, err = numericToBig(feeCap); err != nil {
@@ -409,51 +259,46 @@ func (s *Store) OpenRedemptions(ctx context.Context) ([]Redemption, error) {
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: open redemptions: %w", err)
+		return nil, fmt.Errorf("store: redemptions: %w", err)
 	}
 	return out, nil
 }
 
 // RedemptionTickets returns the tickets a redemption carries.
-func (s *Store) RedemptionTickets(ctx context.Context, redemptionID int64) ([]Ticket, error) {
-	out, err := queryTickets(ctx, s.pool, `SELECT `+ticketColumns+` FROM tickets WHERE redemption_id = $1 ORDER BY id`, redemptionID)
+func (q Q) RedemptionTickets(ctx context.Context, redemptionID int64) ([]Ticket, error) {
+	out, err := queryTickets(ctx, q.db, `SELECT `+ticketColumns+` FROM tickets WHERE redemption_id = $1 ORDER BY id`, redemptionID)
 	if err != nil {
 		return nil, fmt.Errorf("store: tickets of redemption %d: %w", redemptionID, err)
 	}
 	return out, nil
 }
 
-// AddAttempt stores a re-priced transaction for an open redemption. It is
+// AddAttempt stores a re-priced transaction for a pending redemption. It is
 // committed before the caller broadcasts it.
-func (s *Store) AddAttempt(ctx context.Context, redemptionID int64, a AttemptTx, headNumber uint64) (int64, error) {
-	var id int64
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM redemptions WHERE id = $1 FOR UPDATE`, redemptionID).Scan(&status); err != nil {
-			return err
-		}
-		if status != RedemptionPending {
-			return fmt.Errorf("redemption %d is %s, not pending", redemptionID, status)
-		}
-		var err error
-		id, err = insertAttempt(ctx, tx, redemptionID, a, headNumber)
-		return err
-	})
+func (q Q) AddAttempt(ctx context.Context, redemptionID int64, a AttemptTx, headNumber uint64, term Term) (int64, error) {
+	var status RedemptionStatus
+	if err := q.db.QueryRow(ctx, `SELECT status FROM redemptions WHERE id = $1 FOR UPDATE`, redemptionID).Scan(&status); err != nil {
+		return 0, fmt.Errorf("store: add attempt to redemption %d: %w", redemptionID, err)
+	}
+	if status != RedemptionPending {
+		return 0, fmt.Errorf("store: add attempt: redemption %d is %s, not pending", redemptionID, status)
+	}
+	id, err := q.insertAttempt(ctx, redemptionID, a, headNumber, term)
 	if err != nil {
-		return 0, fmt.Errorf("store: add attempt: %w", err)
+		return 0, fmt.Errorf("store: add attempt to redemption %d: %w", redemptionID, err)
 	}
 	return id, nil
 }
 
 // RecordSend notes a broadcast of an attempt: sendErr "" means the node
 // accepted it (or already had it).
-func (s *Store) RecordSend(ctx context.Context, attemptID int64, sendErr string) error {
+func (q Q) RecordSend(ctx context.Context, attemptID int64, sendErr string) error {
 	var err error
 	if sendErr == "" {
-		_, err = s.pool.Exec(ctx, `UPDATE tx_attempts SET send_count = send_count + 1, sent_at = now(), send_error = NULL
+		_, err = q.db.Exec(ctx, `UPDATE tx_attempts SET send_count = send_count + 1, sent_at = now(), send_error = NULL
 			WHERE id = $1`, attemptID)
 	} else {
-		_, err = s.pool.Exec(ctx, `UPDATE tx_attempts SET send_count = send_count + 1, send_error = $2 WHERE id = $1`,
+		_, err = q.db.Exec(ctx, `UPDATE tx_attempts SET send_count = send_count + 1, send_error = $2 WHERE id = $1`,
 			attemptID, sendErr)
 	}
 	if err != nil {
@@ -472,14 +317,18 @@ type Mined struct {
 	EffectiveGasPrice *big.Int
 }
 
-// MarkMined records the inclusion of a redemption's transaction. Called again
-// with another block (after a reorg) it overwrites the earlier inclusion.
-func (s *Store) MarkMined(ctx context.Context, redemptionID int64, m Mined) error {
-	price, err := bigToNumeric(orZero(m.EffectiveGasPrice))
-	if err != nil {
-		return err
+// MarkMined records the inclusion of a pending or mined redemption's
+// transaction. Called again with another block (after a reorg) it
+// overwrites the earlier inclusion.
+func (q Q) MarkMined(ctx context.Context, redemptionID int64, m Mined) error {
+	price := pgtype.Numeric{Int: new(big.Int), Valid: true}
+	if m.EffectiveGasPrice != nil {
+		var err error
+		if price, err = bigToNumeric(m.EffectiveGasPrice); err != nil {
+			return fmt.Errorf("store: mark redemption %d mined: %w", redemptionID, err)
+		}
 	}
-	_, err = s.pool.Exec(ctx, `UPDATE redemptions SET status = 'mined', mined_tx_hash = $2, mined_block = $3,
+	_, err := q.db.Exec(ctx, `UPDATE redemptions SET status = 'mined', mined_tx_hash = $2, mined_block = $3,
 			mined_block_hash = $4, receipt_status = $5, gas_used = $6, effective_gas_price = $7
 		WHERE id = $1 AND status IN ('pending', 'mined')`,
 		redemptionID, m.TxHash[:], int64(m.Block), m.BlockHash[:], int16(m.ReceiptStatus), int64(m.GasUsed), price)
@@ -489,124 +338,220 @@ func (s *Store) MarkMined(ctx context.Context, redemptionID int64, m Mined) erro
 	return nil
 }
 
-// UnmineFrom sends every mined, not yet final redemption included at or
-// above block back to pending: a reorg removed its block.
-func (s *Store) UnmineFrom(ctx context.Context, block uint64) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE redemptions SET status = 'pending', mined_tx_hash = NULL, mined_block = NULL,
-			mined_block_hash = NULL, receipt_status = NULL, gas_used = NULL, effective_gas_price = NULL
-		WHERE status = 'mined' AND mined_block >= $1`, int64(block))
+// MoveConfirmed records that a confirmed redemption's transaction is now in
+// another block (a reorg moved it): the outcome stands, the block it is
+// watched at changes.
+func (q Q) MoveConfirmed(ctx context.Context, redemptionID int64, m Mined) error {
+	_, err := q.db.Exec(ctx, `UPDATE redemptions SET mined_tx_hash = $2, mined_block = $3, mined_block_hash = $4
+		WHERE id = $1 AND status = 'confirmed'`, redemptionID, m.TxHash[:], int64(m.Block), m.BlockHash[:])
 	if err != nil {
-		return 0, fmt.Errorf("store: unmine from block %d: %w", block, err)
+		return fmt.Errorf("store: move confirmed redemption %d: %w", redemptionID, err)
 	}
-	return tag.RowsAffected(), nil
+	return nil
 }
 
-// TicketOutcome is how one ticket of a final redemption ends: redeemed,
-// failed (Reason says why) or back to queued (retry at RetryAt).
+// Unmine sends a mined, not yet final redemption back to pending: its block
+// is no longer canonical.
+func (q Q) Unmine(ctx context.Context, redemptionID int64) error {
+	_, err := q.db.Exec(ctx, `UPDATE redemptions SET status = 'pending', mined_tx_hash = NULL, mined_block = NULL,
+			mined_block_hash = NULL, receipt_status = NULL, gas_used = NULL, effective_gas_price = NULL
+		WHERE id = $1 AND status = 'mined'`, redemptionID)
+	if err != nil {
+		return fmt.Errorf("store: unmine redemption %d: %w", redemptionID, err)
+	}
+	return nil
+}
+
+// TicketOutcome is how one ticket of a final redemption ends: redeemed
+// (Paid says what it paid), failed (Reason says why) or back to queued
+// (retry at RetryAt).
 type TicketOutcome struct {
 	TicketID int64
-	Status   string
+	Status   TicketStatus
 	Reason   string
 	RetryAt  time.Time
+	// Paid is what a redeemed ticket paid the recipient (nil: not known).
+	Paid *big.Int
+	// Attempt counts the outcome as a refused attempt: the chain refused
+	// the ticket for a reason that belongs to it.
+	Attempt bool
 }
 
 // Settlement makes a redemption final.
 type Settlement struct {
 	RedemptionID int64
-	Status       string // RedemptionConfirmed or RedemptionDropped
+	Status       RedemptionStatus // RedemptionConfirmed or RedemptionDropped
 	FinalBlock   uint64
 	Outcome      string
 	Tickets      []TicketOutcome
 }
 
 // Settle makes a redemption final: each ticket takes its outcome, leaves
-// limbo, and its sender's float change is announced, all in one transaction.
-// Settling an already final redemption is a no-op, so a settle repeated
-// after a crash changes nothing.
-func (s *Store) Settle(ctx context.Context, st Settlement) error {
+// limbo (and re-enters the queued amount when it goes back to the queue),
+// and its sender's float change is announced, all in the caller's
+// transaction. Settling an already final redemption is a no-op, so a settle
+// repeated after a crash changes nothing.
+func (q Q) Settle(ctx context.Context, st Settlement) error {
 	if st.Status != RedemptionConfirmed && st.Status != RedemptionDropped {
 		return fmt.Errorf("store: settle: %q is not a final redemption status", st.Status)
 	}
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM redemptions WHERE id = $1 FOR UPDATE`, st.RedemptionID).Scan(&status); err != nil {
-			return err
-		}
-		if status == RedemptionConfirmed || status == RedemptionDropped {
-			return nil
-		}
-		limbo := map[[20]byte]*big.Int{}
-		for _, o := range st.Tickets {
-			var (
-				sender []byte
-				face   pgtype.Numeric
-			)
-			err := tx.QueryRow(ctx, `SELECT sender, face_value FROM tickets
-				WHERE id = $1 AND redemption_id = $2 AND status = 'redeeming' FOR UPDATE`,
-				o.TicketID, st.RedemptionID).Scan(&sender, &face)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("ticket %d is not redeeming in redemption %d", o.TicketID, st.RedemptionID)
-			}
-			if err != nil {
-				return err
-			}
-			var lastErr, retry any
-			switch o.Status {
-			case StatusRedeemed:
-			case StatusFailed:
-				lastErr = o.Reason
-			case StatusQueued:
-				lastErr, retry = o.Reason, o.RetryAt
-			default:
-				return fmt.Errorf("ticket %d: bad outcome %q", o.TicketID, o.Status)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE tickets SET status = $2, last_error = coalesce($3, last_error),
-				next_attempt_at = $4 WHERE id = $1`, o.TicketID, o.Status, lastErr, retry); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, redemption_id, reason)
-				VALUES ($1, 'redeeming', $2, $3, $4)`, o.TicketID, o.Status, st.RedemptionID, o.Reason); err != nil {
-				return err
-			}
-			fv, err := numericToBig(face)
-			if err != nil {
-				return err
-			}
-			var a [20]byte
-			copy(a[:], sender)
-			if limbo[a] == nil {
-				limbo[a] = new(big.Int)
-			}
-			limbo[a].Sub(limbo[a], fv)
-		}
-		var left int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE redemption_id = $1 AND status = 'redeeming'`,
-			st.RedemptionID).Scan(&left); err != nil {
-			return err
-		}
-		if left != 0 {
-			return fmt.Errorf("redemption %d: %d tickets left without an outcome", st.RedemptionID, left)
-		}
-		for sender, delta := range limbo {
-			if err := addLimbo(ctx, tx, sender, delta); err != nil {
-				return err
-			}
-		}
-		_, err := tx.Exec(ctx, `UPDATE redemptions SET status = $2, final_block = $3, outcome = $4 WHERE id = $1`,
-			st.RedemptionID, st.Status, int64(st.FinalBlock), st.Outcome)
-		return err
-	})
-	if err != nil {
+	if err := q.settle(ctx, st); err != nil {
 		return fmt.Errorf("store: settle redemption %d: %w", st.RedemptionID, err)
 	}
 	return nil
 }
 
-func orZero(v *big.Int) *big.Int {
-	if v == nil {
-		return new(big.Int)
+func (q Q) settle(ctx context.Context, st Settlement) error {
+	var status RedemptionStatus
+	if err := q.db.QueryRow(ctx, `SELECT status FROM redemptions WHERE id = $1 FOR UPDATE`, st.RedemptionID).Scan(&status); err != nil {
+		return err
 	}
-	return v
+	if status == RedemptionConfirmed || status == RedemptionDropped {
+		return nil
+	}
+	type delta struct{ limbo, queued *big.Int }
+	amounts := map[[20]byte]*delta{}
+	for _, o := range st.Tickets {
+		var (
+			sender []byte
+			face   pgtype.Numeric
+		)
+		err := q.db.QueryRow(ctx, `SELECT sender, face_value FROM tickets
+			WHERE id = $1 AND redemption_id = $2 AND status = 'redeeming' FOR UPDATE`,
+			o.TicketID, st.RedemptionID).Scan(&sender, &face)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("ticket %d is not redeeming in redemption %d", o.TicketID, st.RedemptionID)
+		}
+		if err != nil {
+			return err
+		}
+		fv, err := numericToBig(face)
+		if err != nil {
+			return err
+		}
+		a := [20]byte(sender)
+		if amounts[a] == nil {
+			amounts[a] = &delta{new(big.Int), new(big.Int)}
+		}
+		amounts[a].limbo.Sub(amounts[a].limbo, fv)
+		var lastErr, retry, paid any
+		switch o.Status {
+		case StatusRedeemed:
+			if o.Paid != nil {
+				if paid, err = bigToNumeric(o.Paid); err != nil {
+					return fmt.Errorf("ticket %d paid: %w", o.TicketID, err)
+				}
+			}
+		case StatusFailed:
+			lastErr = o.Reason
+		case StatusQueued:
+			lastErr, retry = o.Reason, o.RetryAt
+			amounts[a].queued.Add(amounts[a].queued, fv)
+		default:
+			return fmt.Errorf("ticket %d: bad outcome %q", o.TicketID, o.Status)
+		}
+		inc := 0
+		if o.Attempt {
+			inc = 1
+		}
+		if _, err := q.db.Exec(ctx, `UPDATE tickets SET status = $2, last_error = coalesce($3, last_error),
+			next_attempt_at = $4, paid_amount = $5, attempts = attempts + $6 WHERE id = $1`,
+			o.TicketID, o.Status, lastErr, retry, paid, inc); err != nil {
+			return err
+		}
+		if _, err := q.db.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, redemption_id, reason)
+			VALUES ($1, 'redeeming', $2, $3, $4)`, o.TicketID, o.Status, st.RedemptionID, o.Reason); err != nil {
+			return err
+		}
+	}
+	var left int
+	if err := q.db.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE redemption_id = $1 AND status = 'redeeming'`,
+		st.RedemptionID).Scan(&left); err != nil {
+		return err
+	}
+	if left != 0 {
+		return fmt.Errorf("redemption %d: %d tickets left without an outcome", st.RedemptionID, left)
+	}
+	for sender, d := range amounts {
+		if err := q.addAmounts(ctx, sender, d.limbo, d.queued); err != nil {
+			return err
+		}
+	}
+	_, err := q.db.Exec(ctx, `UPDATE redemptions SET status = $2, final_block = $3, outcome = $4 WHERE id = $1`,
+		st.RedemptionID, st.Status, int64(st.FinalBlock), st.Outcome)
+	return err
+}
+
+// MarkFinalized records that a confirmed redemption's block is finalized:
+// no reorg can change its outcome any more.
+func (q Q) MarkFinalized(ctx context.Context, redemptionID int64, block uint64) error {
+	_, err := q.db.Exec(ctx, `UPDATE redemptions SET finalized_block = $2
+		WHERE id = $1 AND status = 'confirmed' AND finalized_block IS NULL`, redemptionID, int64(block))
+	if err != nil {
+		return fmt.Errorf("store: mark redemption %d finalized: %w", redemptionID, err)
+	}
+	return nil
+}
+
+// Reopen undoes the settlement of a confirmed redemption whose block is no
+// longer canonical and whose tickets the chain shows unused: the redemption
+// goes back to pending (its transaction may mine again, or its nonce go to
+// another), its redeemed tickets back to redeeming and into limbo. Tickets
+// it had failed or re-queued are left as they are. It returns the tickets
+// re-opened.
+func (q Q) Reopen(ctx context.Context, redemptionID int64, reason string) ([]int64, error) {
+	var status RedemptionStatus
+	if err := q.db.QueryRow(ctx, `SELECT status FROM redemptions WHERE id = $1 FOR UPDATE`, redemptionID).Scan(&status); err != nil {
+		return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
+	}
+	if status != RedemptionConfirmed {
+		return nil, fmt.Errorf("store: reopen redemption %d: it is %s, not confirmed", redemptionID, status)
+	}
+	rows, err := q.db.Query(ctx, `UPDATE tickets SET status = 'redeeming', paid_amount = NULL
+		WHERE redemption_id = $1 AND status = 'redeemed'
+		RETURNING id, sender, face_value`, redemptionID)
+	if err != nil {
+		return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
+	}
+	limbo := map[[20]byte]*big.Int{}
+	var (
+		ids    []int64
+		id     int64
+		sender []byte
+		face   pgtype.Numeric
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &sender, &face}, func() error {
+		fv, err := numericToBig(face)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		a := [20]byte(sender)
+		if limbo[a] == nil {
+			limbo[a] = new(big.Int)
+		}
+		limbo[a].Add(limbo[a], fv)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
+	}
+	if _, err := q.db.Exec(ctx, `INSERT INTO ticket_events (ticket_id, from_status, to_status, redemption_id, reason)
+		SELECT unnest($1::bigint[]), 'redeemed', 'redeeming', $2, $3`, ids, redemptionID, reason); err != nil {
+		return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
+	}
+	for sender, amount := range limbo {
+		if err := q.addAmounts(ctx, sender, amount, new(big.Int)); err != nil {
+			return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
+		}
+	}
+	if _, err := q.db.Exec(ctx, `UPDATE redemptions SET status = 'pending', mined_tx_hash = NULL, mined_block = NULL,
+			mined_block_hash = NULL, receipt_status = NULL, gas_used = NULL, effective_gas_price = NULL,
+			final_block = NULL, outcome = NULL, reopened = reopened + 1
+		WHERE id = $1`, redemptionID); err != nil {
+		return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
+	}
+	return ids, nil
 }
 
 // querier is a pool or a transaction.

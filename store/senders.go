@@ -45,8 +45,33 @@ type ProtocolState struct {
 	PoolSize             *big.Int
 	CurrentRound         *big.Int
 	LastInitializedRound *big.Int
+	// TicketValidityPeriod (rounds), RoundLength (L1 blocks) and
+	// RoundStartL1 (the L1 block the current round began at) are nil until
+	// read; a reader that does not read them leaves the stored ones alone.
+	TicketValidityPeriod *big.Int
+	RoundLength          *big.Int
+	RoundStartL1         *big.Int
 	Block                uint64
 	L1Block              uint64
+}
+
+// RoundInitialized reports whether the current round is initialized: until
+// it is, the TicketBroker refuses every redemption.
+func (p *ProtocolState) RoundInitialized() bool {
+	return p.LastInitializedRound != nil && p.CurrentRound != nil && p.LastInitializedRound.Cmp(p.CurrentRound) == 0
+}
+
+// NextRoundL1 is the L1 block at which the next round begins, and false
+// when the round length or start is not known.
+func (p *ProtocolState) NextRoundL1() (uint64, bool) {
+	if p.RoundStartL1 == nil || p.RoundLength == nil {
+		return 0, false
+	}
+	next := new(big.Int).Add(p.RoundStartL1, p.RoundLength)
+	if !next.IsUint64() {
+		return 0, false
+	}
+	return next.Uint64(), true
 }
 
 // ChainState is one batch of chain reads to store.
@@ -72,52 +97,65 @@ type SaveResult struct {
 // redelivered head) for free. Values read at an older block than the stored
 // ones are skipped unless cs.Force is set, so a slow reader cannot roll a
 // row back.
-func (s *Store) SaveChainState(ctx context.Context, cs ChainState) (SaveResult, error) {
-	var res SaveResult
+func (s *Store) SaveChainState(ctx context.Context, cs ChainState) (res SaveResult, err error) {
+	err = s.InTx(ctx, func(q Q) error {
+		res, err = q.SaveChainState(ctx, cs)
+		return err
+	})
+	return res, err
+}
+
+// SaveChainState is Store.SaveChainState inside the caller's transaction,
+// so the leader stores chain state together with the cursor it was read up
+// to.
+func (q Q) SaveChainState(ctx context.Context, cs ChainState) (SaveResult, error) {
 	senders, err := senderArgs(cs.Senders)
 	if err != nil {
-		return res, fmt.Errorf("store: save chain state: %w", err)
+		return SaveResult{}, fmt.Errorf("store: save chain state: %w", err)
 	}
 	if cs.Protocol != nil {
 		if err := checkProtocol(cs.Protocol); err != nil {
-			return res, fmt.Errorf("store: save chain state: %w", err)
+			return SaveResult{}, fmt.Errorf("store: save chain state: %w", err)
 		}
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res = SaveResult{}
-		if cs.Protocol != nil {
-			changed, err := saveProtocol(ctx, tx, cs.Protocol, cs.Force)
-			if err != nil {
-				return fmt.Errorf("protocol state: %w", err)
-			}
-			res.ProtocolChanged = changed
-		}
-		if len(senders.sender) > 0 {
-			changed, err := saveSenders(ctx, tx, senders, cs.Force)
-			if err != nil {
-				return fmt.Errorf("sender state: %w", err)
-			}
-			res.SendersChanged = changed
-		}
-		if res.ProtocolChanged {
-			if err := notifyFloat(ctx, tx, FloatAllSenders); err != nil {
-				return err
-			}
-		}
-		for _, a := range res.SendersChanged {
-			if err := notifyFloat(ctx, tx, FloatPayload(a)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	res, err := q.saveChainState(ctx, cs, senders)
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("store: save chain state: %w", err)
 	}
 	return res, nil
 }
 
-func notifyFloat(ctx context.Context, tx pgx.Tx, payload string) error {
+func (q Q) saveChainState(ctx context.Context, cs ChainState, senders senderColumns) (SaveResult, error) {
+	tx := q.db
+	var res SaveResult
+	if cs.Protocol != nil {
+		changed, err := saveProtocol(ctx, tx, cs.Protocol, cs.Force)
+		if err != nil {
+			return res, fmt.Errorf("protocol state: %w", err)
+		}
+		res.ProtocolChanged = changed
+	}
+	if len(senders.sender) > 0 {
+		changed, err := saveSenders(ctx, tx, senders, cs.Force)
+		if err != nil {
+			return res, fmt.Errorf("sender state: %w", err)
+		}
+		res.SendersChanged = changed
+	}
+	if res.ProtocolChanged {
+		if err := notifyFloat(ctx, tx, FloatAllSenders); err != nil {
+			return res, err
+		}
+	}
+	for _, a := range res.SendersChanged {
+		if err := notifyFloat(ctx, tx, FloatPayload(a)); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func notifyFloat(ctx context.Context, tx DB, payload string) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, FloatChannel, payload); err != nil {
 		return fmt.Errorf("notify %s %s: %w", FloatChannel, payload, err)
 	}
@@ -140,39 +178,66 @@ func checkProtocol(p *ProtocolState) error {
 }
 
 const protocolColumns = `recipient, recipient_active, pool_size, current_round, last_initialized_round,
-	state_block, state_l1_block`
+	ticket_validity_period, round_length, round_start_l1, state_block, state_l1_block`
 
-func scanProtocol(row pgx.Row) (*ProtocolState, error) {
-	var (
-		p              ProtocolState
-		recipient      []byte
-		n              [3]pgtype.Numeric
-		block, l1Block int64
-	)
-	if err := row.Scan(&recipient, &p.RecipientActive, &n[0], &n[1], &n[2], &block, &l1Block); err != nil {
-		return nil, err
-	}
+// protocolFrom builds a ProtocolState from protocolColumns' values.
+func protocolFrom(recipient []byte, active bool, n [6]pgtype.Numeric, block, l1Block int64) (*ProtocolState, error) {
+	p := ProtocolState{RecipientActive: active, Block: uint64(block), L1Block: uint64(l1Block)}
 	copy(p.Recipient[:], recipient)
-	var errs [3]error
+	var errs [6]error
 	p.PoolSize, errs[0] = numericToBig(n[0])
 	p.CurrentRound, errs[1] = numericToBig(n[1])
 	p.LastInitializedRound, errs[2] = numericToBig(n[2])
+	p.TicketValidityPeriod, errs[3] = numericOrNil(n[3])
+	p.RoundLength, errs[4] = numericOrNil(n[4])
+	p.RoundStartL1, errs[5] = numericOrNil(n[5])
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("protocol state: %w", err)
 	}
-	p.Block, p.L1Block = uint64(block), uint64(l1Block)
 	return &p, nil
+}
+
+func scanProtocol(row pgx.Row) (*ProtocolState, error) {
+	var (
+		recipient      []byte
+		active         bool
+		n              [6]pgtype.Numeric
+		block, l1Block int64
+	)
+	if err := row.Scan(&recipient, &active, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &block, &l1Block); err != nil {
+		return nil, err
+	}
+	return protocolFrom(recipient, active, n, block, l1Block)
+}
+
+// optionalNumeric passes a value that may be unknown (nil) as NULL.
+func optionalNumeric(v *big.Int) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return bigToNumeric(v)
+}
+
+func sameOptional(a, b *big.Int) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Cmp(b) == 0
 }
 
 // saveProtocol writes p unless the stored row was read at a later block
 // (and force is off), and reports whether a value other than the blocks
 // changed.
-func saveProtocol(ctx context.Context, tx pgx.Tx, p *ProtocolState, force bool) (changed bool, err error) {
+func saveProtocol(ctx context.Context, tx DB, p *ProtocolState, force bool) (changed bool, err error) {
 	// checkProtocol ruled out the only conversion errors (nil, negative).
 	pool, _ := bigToNumeric(p.PoolSize)
 	round, _ := bigToNumeric(p.CurrentRound)
 	last, _ := bigToNumeric(p.LastInitializedRound)
-	args := []any{p.Recipient[:], p.RecipientActive, pool, round, last, int64(p.Block), int64(p.L1Block)}
+	validity, _ := optionalNumeric(p.TicketValidityPeriod)
+	length, _ := optionalNumeric(p.RoundLength)
+	start, _ := optionalNumeric(p.RoundStartL1)
+	args := []any{p.Recipient[:], p.RecipientActive, pool, round, last, validity, length, start,
+		int64(p.Block), int64(p.L1Block)}
 
 	lock := func() (*ProtocolState, error) {
 		old, err := scanProtocol(tx.QueryRow(ctx, `SELECT `+protocolColumns+` FROM protocol_state FOR UPDATE`))
@@ -187,7 +252,7 @@ func saveProtocol(ctx context.Context, tx pgx.Tx, p *ProtocolState, force bool) 
 	}
 	if old == nil {
 		tag, err := tx.Exec(ctx, `INSERT INTO protocol_state (`+protocolColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (singleton) DO NOTHING`, args...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (singleton) DO NOTHING`, args...)
 		if err != nil {
 			return false, err
 		}
@@ -203,13 +268,19 @@ func saveProtocol(ctx context.Context, tx pgx.Tx, p *ProtocolState, force bool) 
 		return false, nil
 	}
 	if _, err := tx.Exec(ctx, `UPDATE protocol_state SET recipient = $1, recipient_active = $2, pool_size = $3,
-			current_round = $4, last_initialized_round = $5, state_block = $6, state_l1_block = $7, updated_at = now()`,
+			current_round = $4, last_initialized_round = $5,
+			ticket_validity_period = coalesce($6, ticket_validity_period), round_length = coalesce($7, round_length),
+			round_start_l1 = coalesce($8, round_start_l1),
+			state_block = $9, state_l1_block = $10, updated_at = now()`,
 		args...); err != nil {
 		return false, err
 	}
+	optionalChanged := func(old, new *big.Int) bool { return new != nil && !sameOptional(old, new) }
 	return old.Recipient != p.Recipient || old.RecipientActive != p.RecipientActive ||
 		old.PoolSize.Cmp(p.PoolSize) != 0 || old.CurrentRound.Cmp(p.CurrentRound) != 0 ||
-		old.LastInitializedRound.Cmp(p.LastInitializedRound) != 0, nil
+		old.LastInitializedRound.Cmp(p.LastInitializedRound) != 0 ||
+		optionalChanged(old.TicketValidityPeriod, p.TicketValidityPeriod) ||
+		optionalChanged(old.RoundLength, p.RoundLength) || optionalChanged(old.RoundStartL1, p.RoundStartL1), nil
 }
 
 // senderColumns are the values that make up a sender's state, in the order
@@ -306,7 +377,7 @@ func sameSenderValues(a, b *SenderState) bool {
 // saveSenders upserts the senders and returns those whose values changed.
 // The old rows are locked first, so no other writer can change a row
 // between the comparison and the write and leave a change unannounced.
-func saveSenders(ctx context.Context, tx pgx.Tx, c senderColumns, force bool) ([][20]byte, error) {
+func saveSenders(ctx context.Context, tx DB, c senderColumns, force bool) ([][20]byte, error) {
 	rows, err := tx.Query(ctx, `SELECT `+senderStateColumns+` FROM senders
 		WHERE sender = ANY($1) ORDER BY sender FOR UPDATE`, c.sender)
 	if err != nil {
@@ -399,7 +470,7 @@ func (s *Store) FloatStates(ctx context.Context, senders [][20]byte) ([]FloatSta
 			s.claimed_by_recipient, s.state_round, s.state_block,
 			coalesce(l.amount, 0),
 			p.recipient, p.recipient_active, p.pool_size, p.current_round, p.last_initialized_round,
-			p.state_block, p.state_l1_block
+			p.ticket_validity_period, p.round_length, p.round_start_l1, p.state_block, p.state_l1_block
 		FROM unnest($1::bytea[]) WITH ORDINALITY AS i(sender, ord)
 		LEFT JOIN senders s ON s.sender = i.sender
 		LEFT JOIN sender_limbo l ON l.sender = i.sender
@@ -416,11 +487,11 @@ func (s *Store) FloatStates(ctx context.Context, senders [][20]byte) ([]FloatSta
 			block                  pgtype.Int8
 			limbo                  pgtype.Numeric
 			active                 pgtype.Bool
-			p                      [3]pgtype.Numeric
+			p                      [6]pgtype.Numeric
 			pBlock, pL1            pgtype.Int8
 		)
 		if err := r.Scan(&key, &sender, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &block, &limbo,
-			&recipient, &active, &p[0], &p[1], &p[2], &pBlock, &pL1); err != nil {
+			&recipient, &active, &p[0], &p[1], &p[2], &p[3], &p[4], &p[5], &pBlock, &pL1); err != nil {
 			return fs, err
 		}
 		copy(fs.Sender[:], key)
@@ -434,16 +505,9 @@ func (s *Store) FloatStates(ctx context.Context, senders [][20]byte) ([]FloatSta
 			}
 		}
 		if recipient != nil {
-			ps := ProtocolState{RecipientActive: active.Bool, Block: uint64(pBlock.Int64), L1Block: uint64(pL1.Int64)}
-			copy(ps.Recipient[:], recipient)
-			var errs [3]error
-			ps.PoolSize, errs[0] = numericToBig(p[0])
-			ps.CurrentRound, errs[1] = numericToBig(p[1])
-			ps.LastInitializedRound, errs[2] = numericToBig(p[2])
-			if err := errors.Join(errs[:]...); err != nil {
-				return fs, fmt.Errorf("protocol state: %w", err)
+			if fs.Protocol, err = protocolFrom(recipient, active.Bool, p, pBlock.Int64, pL1.Int64); err != nil {
+				return fs, err
 			}
-			fs.Protocol = &ps
 		}
 		return fs, nil
 	})
@@ -455,11 +519,11 @@ func (s *Store) FloatStates(ctx context.Context, senders [][20]byte) ([]FloatSta
 
 // TrackedSenders returns every sender the service knows: those with stored
 // state and those that sent it a ticket.
-func (s *Store) TrackedSenders(ctx context.Context) ([][20]byte, error) {
+func (q Q) TrackedSenders(ctx context.Context) ([][20]byte, error) {
 	// The recursive part walks tickets' (sender, status) index one distinct
 	// sender at a time (a loose index scan), so the cost grows with the
 	// number of senders, not of tickets.
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.db.Query(ctx, `
 		WITH RECURSIVE ticket_senders AS (
 			(SELECT sender FROM tickets ORDER BY sender LIMIT 1)
 			UNION ALL
@@ -477,7 +541,7 @@ func (s *Store) TrackedSenders(ctx context.Context) ([][20]byte, error) {
 
 // FilterTracked returns the candidates the service tracks (see
 // TrackedSenders), in no particular order.
-func (s *Store) FilterTracked(ctx context.Context, candidates [][20]byte) ([][20]byte, error) {
+func (q Q) FilterTracked(ctx context.Context, candidates [][20]byte) ([][20]byte, error) {
 	if len(candidates) == 0 {
 		return nil, nil
 	}
@@ -485,7 +549,7 @@ func (s *Store) FilterTracked(ctx context.Context, candidates [][20]byte) ([][20
 	for i := range candidates {
 		keys[i] = candidates[i][:]
 	}
-	rows, err := s.pool.Query(ctx, `
+	rows, err := q.db.Query(ctx, `
 		SELECT DISTINCT c.sender FROM unnest($1::bytea[]) AS c(sender)
 		WHERE EXISTS (SELECT 1 FROM senders s WHERE s.sender = c.sender)
 		   OR EXISTS (SELECT 1 FROM tickets t WHERE t.sender = c.sender)`, keys)

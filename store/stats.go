@@ -106,19 +106,9 @@ func (s *Store) MigrationVersions(ctx context.Context) (current, latest int64, e
 	return current, latest, nil
 }
 
-// LeaderElected reports whether some session of this database holds the
-// leader lock: this replica's, or another's.
+// LeaderElected reports whether some replica holds a live leader lease:
+// this one, or another.
 func (s *Store) LeaderElected(ctx context.Context) (bool, error) {
-	var held bool
-	// Advisory locks are per database, and one server may host several
-	// redeemer databases.
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-		WHERE locktype = 'advisory' AND granted
-		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		  AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1)`,
-		leaderLockKey).Scan(&held)
-	if err != nil {
-		return false, fmt.Errorf("store: leader lock holder: %w", err)
-	}
-	return held, nil
+	_, _, live, err := s.LeaseHolder(ctx)
+	return live, err
 }

@@ -11,15 +11,24 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// Ticket statuses, as stored in tickets.status. See DESIGN.md for the
-// transitions between them.
+// TicketStatus is a ticket's place in its life cycle, as stored in
+// tickets.status. docs/design.md draws the transitions between them; the
+// store methods are named after the transitions they make.
+type TicketStatus string
+
+// The ticket statuses.
 const (
-	StatusQueued    = "queued"
-	StatusRedeeming = "redeeming"
-	StatusRedeemed  = "redeemed"
-	StatusFailed    = "failed"
-	StatusExpired   = "expired"
+	StatusQueued    TicketStatus = "queued"
+	StatusRedeeming TicketStatus = "redeeming"
+	StatusRedeemed  TicketStatus = "redeemed"
+	StatusFailed    TicketStatus = "failed"
+	StatusExpired   TicketStatus = "expired"
 )
+
+// Final reports whether no transition leaves s except an operator's retry.
+func (s TicketStatus) Final() bool {
+	return s == StatusRedeemed || s == StatusFailed || s == StatusExpired
+}
 
 // NewTicket is a ticket that intake has fully validated. Big integers must be
 // non-nil and non-negative; the schema rejects out-of-range values anyway.
@@ -44,20 +53,23 @@ type Ticket struct {
 	NewTicket
 
 	ID            int64
-	Status        string
+	Status        TicketStatus
 	Attempts      int
 	LastError     string     // "" when the column is NULL
 	NextAttemptAt *time.Time // nil when not postponed
 	ReceivedAt    time.Time
 	UpdatedAt     time.Time
 	RedemptionID  int64 // 0 when the ticket was never claimed
+	// ExpectedPayout is what the last claim expected the ticket to pay, nil
+	// before any claim.
+	ExpectedPayout *big.Int
 }
 
 // InsertTicket stores a validated ticket idempotently by ticket hash and
-// reports whether this call wrote the row. It runs as a single autocommit
-// statement, so a nil error means the row (this one or an earlier copy) is
-// committed. After an ambiguous failure (see IsUnavailable) it is safe to call
-// again with the same ticket.
+// reports whether this call wrote the row, with no exposure cap. It is
+// AdmitTickets for one ticket; a nil error means the row (this one or an
+// earlier copy) is committed, unless the chain shows the ticket redeemed,
+// which is ErrTicketUsed.
 func (s *Store) InsertTicket(ctx context.Context, t NewTicket) (inserted bool, err error) {
 	ins, err := s.InsertTickets(ctx, []NewTicket{t})
 	if err != nil {
@@ -66,89 +78,214 @@ func (s *Store) InsertTicket(ctx context.Context, t NewTicket) (inserted bool, e
 	return ins[0], nil
 }
 
-// InsertTickets stores validated tickets in one autocommit statement: all of
-// them are committed or none is. inserted[i] reports whether tickets[i] was
-// written by this call (false: that hash was already stored, or appears
-// earlier in tickets). Intake groups concurrent tickets into one call so
-// that many share one commit. Like InsertTicket it is safe to repeat after an
-// ambiguous failure.
+// ErrTicketUsed is InsertTickets' answer for a ticket that redeemed_tickets
+// shows redeemed on chain.
+var ErrTicketUsed = errors.New("store: ticket is redeemed on chain")
+
+// InsertTickets is AdmitTickets with no caps: inserted[i] reports whether
+// tickets[i] was written by this call (false: that hash was already stored,
+// or appears earlier in tickets). A ticket the chain shows redeemed makes
+// the call fail with ErrTicketUsed and stores nothing.
 func (s *Store) InsertTickets(ctx context.Context, tickets []NewTicket) (inserted []bool, err error) {
+	in := make([]Admit, len(tickets))
+	for i := range tickets {
+		in[i].Ticket = tickets[i]
+	}
+	out, err := s.AdmitTickets(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	inserted = make([]bool, len(out))
+	for i, o := range out {
+		if o.Used {
+			return nil, fmt.Errorf("store: insert ticket %x: %w", tickets[i].TicketHash, ErrTicketUsed)
+		}
+		inserted[i] = o.Inserted
+	}
+	return inserted, nil
+}
+
+// Admit is a validated ticket and the cap on its sender's exposure.
+type Admit struct {
+	Ticket NewTicket
+	// Cap bounds the sender's exposure (its queued plus in-limbo face
+	// values) with this ticket included; nil means no cap.
+	Cap *big.Int
+}
+
+// Admitted is what AdmitTickets did with one ticket.
+type Admitted struct {
+	// Inserted: this call wrote the row.
+	Inserted bool
+	// Stored: the row is committed, by this call or an earlier one. A
+	// repeat of a stored ticket is stored whatever its cap says.
+	Stored bool
+	// Used: redeemed_tickets shows the ticket redeemed on chain; not stored.
+	Used bool
+	// Capped: storing it would have taken the sender's exposure to
+	// Exposure, above the cap; not stored.
+	Capped   bool
+	Exposure *big.Int
+}
+
+// AdmitTickets stores validated tickets in one autocommit statement, all or
+// none, idempotently by ticket hash. Within it, each new ticket is checked
+// against its cap with its sender's exposure row locked, so concurrent
+// statements (on any replica) cannot together push a sender past its cap;
+// tickets of one sender within the batch count in order. Stored tickets add
+// their face values to sender_limbo.queued_amount in the same statement.
+// Intake groups concurrent tickets into one call so that many share one
+// commit; like any idempotent insert it is safe to repeat after an
+// ambiguous failure (see IsUnavailable).
+func (s *Store) AdmitTickets(ctx context.Context, tickets []Admit) ([]Admitted, error) {
 	if len(tickets) == 0 {
 		return nil, nil
 	}
-	n := len(tickets)
+	// A hash repeated within the batch is sent once: the first copy speaks
+	// for the others, and INSERT must not see one key twice.
+	first := make(map[[32]byte]int, len(tickets))
+	var uniq []int
+	for i := range tickets {
+		if _, ok := first[tickets[i].Ticket.TicketHash]; !ok {
+			first[tickets[i].Ticket.TicketHash] = i
+			uniq = append(uniq, i)
+		}
+	}
+	n := len(uniq)
 	var (
 		hashes, senders, recipients, rands, randHashes, seeds, sigs, blockHashes = make([][]byte, n),
 			make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n),
 			make([][]byte, n), make([][]byte, n)
-		faceValues, winProbs     = make([]pgtype.Numeric, n), make([]pgtype.Numeric, n)
-		nonces, rounds, expiries = make([]int64, n), make([]int64, n), make([]int64, n)
+		faceValues, winProbs, caps = make([]pgtype.Numeric, n), make([]pgtype.Numeric, n), make([]pgtype.Numeric, n)
+		nonces, rounds, expiries   = make([]int64, n), make([]int64, n), make([]int64, n)
+		err                        error
 	)
-	for i := range tickets {
-		t := &tickets[i]
-		if faceValues[i], err = bigToNumeric(t.FaceValue); err != nil {
+	for k, i := range uniq {
+		t := &tickets[i].Ticket
+		if faceValues[k], err = bigToNumeric(t.FaceValue); err != nil {
 			return nil, fmt.Errorf("store: insert ticket %x: face value: %w", t.TicketHash, err)
 		}
-		if winProbs[i], err = bigToNumeric(t.WinProb); err != nil {
+		if winProbs[k], err = bigToNumeric(t.WinProb); err != nil {
 			return nil, fmt.Errorf("store: insert ticket %x: win prob: %w", t.TicketHash, err)
+		}
+		if c := tickets[i].Cap; c != nil {
+			if caps[k], err = bigToNumeric(c); err != nil {
+				return nil, fmt.Errorf("store: insert ticket %x: cap: %w", t.TicketHash, err)
+			}
 		}
 		// A nil slice would be sent as NULL and trip NOT NULL; an absent
 		// seed is legitimately empty.
-		seeds[i] = t.Seed
-		if seeds[i] == nil {
-			seeds[i] = []byte{}
+		seeds[k] = t.Seed
+		if seeds[k] == nil {
+			seeds[k] = []byte{}
 		}
-		hashes[i], senders[i], recipients[i] = t.TicketHash[:], t.Sender[:], t.Recipient[:]
-		rands[i], randHashes[i], sigs[i], blockHashes[i] = t.RecipientRand[:], t.RecipientRandHash[:], t.Sig, t.CreationRoundBlockHash[:]
-		nonces[i], rounds[i], expiries[i] = int64(t.SenderNonce), t.CreationRound, t.ParamsExpirationBlock
+		hashes[k], senders[k], recipients[k] = t.TicketHash[:], t.Sender[:], t.Recipient[:]
+		rands[k], randHashes[k], sigs[k], blockHashes[k] = t.RecipientRand[:], t.RecipientRandHash[:], t.Sig, t.CreationRoundBlockHash[:]
+		nonces[k], rounds[k], expiries[k] = int64(t.SenderNonce), t.CreationRound, t.ParamsExpirationBlock
 	}
 
 	// One statement text for every batch size (arrays, not a VALUES list),
-	// so the prepared statement is reused. The conflict target names the
-	// unique ticket hash only: any other unique violation should surface as
-	// an error rather than be swallowed.
+	// so the prepared statement is reused. The exposure rows are locked
+	// before the sums are read; a statement that waited for them sees the
+	// other statement's committed sums (PostgreSQL re-reads a row it had to
+	// wait for). The conflict target names the unique ticket hash only: any
+	// other unique violation should surface as an error.
 	rows, err := s.pool.Query(ctx, `
-		INSERT INTO tickets (
-			ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
-			recipient_rand, recipient_rand_hash, seed, sig,
-			creation_round, creation_round_block_hash, params_expiration_block
+		WITH input AS (
+			SELECT * FROM unnest(
+				$1::bytea[], $2::bytea[], $3::bytea[], $4::numeric[], $5::numeric[], $6::bigint[],
+				$7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[],
+				$11::bigint[], $12::bytea[], $13::bigint[], $14::numeric[])
+				WITH ORDINALITY AS i(ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
+					recipient_rand, recipient_rand_hash, seed, sig,
+					creation_round, creation_round_block_hash, params_expiration_block, cap, ord)
+		), exposure AS MATERIALIZED (
+			SELECT l.sender, l.queued_amount + l.amount AS open
+			FROM sender_limbo l WHERE l.sender IN (SELECT sender FROM input)
+			ORDER BY l.sender FOR UPDATE
+		), fresh AS (
+			SELECT i.* FROM input i
+			WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_hash = i.ticket_hash)
+			  AND NOT EXISTS (SELECT 1 FROM redeemed_tickets r WHERE r.ticket_hash = i.ticket_hash)
+		), ranked AS (
+			SELECT f.*, coalesce(e.open, 0) + sum(f.face_value) OVER (PARTITION BY f.sender ORDER BY f.ord) AS reach
+			FROM fresh f LEFT JOIN exposure e ON e.sender = f.sender
+		), ins AS (
+			INSERT INTO tickets (
+				ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
+				recipient_rand, recipient_rand_hash, seed, sig,
+				creation_round, creation_round_block_hash, params_expiration_block)
+			SELECT ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
+				recipient_rand, recipient_rand_hash, seed, sig,
+				creation_round, creation_round_block_hash, params_expiration_block
+			FROM ranked WHERE cap IS NULL OR reach <= cap
+			ON CONFLICT (ticket_hash) DO NOTHING
+			RETURNING ticket_hash, sender, face_value
+		), sums AS (
+			INSERT INTO sender_limbo AS l (sender, queued_amount)
+			SELECT sender, sum(face_value) FROM ins GROUP BY sender
+			ON CONFLICT (sender) DO UPDATE SET queued_amount = l.queued_amount + EXCLUDED.queued_amount,
+				updated_at = now()
+		), wanted AS (
+			-- Throttled: a busy sender's row is touched every few minutes,
+			-- not on every ticket, to keep intake off the senders rows.
+			UPDATE senders s SET wanted_at = now()
+			WHERE s.sender IN (SELECT sender FROM ins) AND s.wanted_at < now() - interval '5 minutes'
 		)
-		SELECT * FROM unnest(
-			$1::bytea[], $2::bytea[], $3::bytea[], $4::numeric[], $5::numeric[], $6::bigint[],
-			$7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[],
-			$11::bigint[], $12::bytea[], $13::bigint[])
-		ON CONFLICT (ticket_hash) DO NOTHING
-		RETURNING ticket_hash`,
+		SELECT i.ord,
+			EXISTS (SELECT 1 FROM ins WHERE ins.ticket_hash = i.ticket_hash),
+			EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_hash = i.ticket_hash),
+			EXISTS (SELECT 1 FROM redeemed_tickets r WHERE r.ticket_hash = i.ticket_hash),
+			r.cap IS NOT NULL AND r.reach > r.cap,
+			r.reach
+		FROM input i LEFT JOIN ranked r ON r.ord = i.ord
+		ORDER BY i.ord`,
 		hashes, senders, recipients, faceValues, winProbs, nonces,
-		rands, randHashes, seeds, sigs, rounds, blockHashes, expiries,
+		rands, randHashes, seeds, sigs, rounds, blockHashes, expiries, caps,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert %d tickets: %w", n, err)
 	}
-	written := make(map[[32]byte]bool, n)
-	var h [32]byte
-	var raw []byte
-	_, err = pgx.ForEachRow(rows, []any{&raw}, func() error {
-		if len(raw) != len(h) {
-			return fmt.Errorf("returned ticket_hash has %d bytes", len(raw))
+	results := make([]Admitted, n)
+	var (
+		ord                            int64
+		inserted, before, used, capped bool
+		reach                          pgtype.Numeric
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ord, &inserted, &before, &used, &capped, &reach}, func() error {
+		if ord < 1 || ord > int64(n) {
+			return fmt.Errorf("row for ticket %d of %d", ord, n)
 		}
-		copy(h[:], raw)
-		written[h] = true
+		a := Admitted{Inserted: inserted, Used: used && !before, Capped: capped && !inserted}
+		// Not written, not refused: a concurrent statement committed the
+		// same ticket after this one began, and ON CONFLICT stepped aside.
+		a.Stored = inserted || before || (!a.Used && !a.Capped)
+		if reach.Valid {
+			v, err := numericToBig(reach)
+			if err != nil {
+				return err
+			}
+			a.Exposure = v
+		}
+		results[ord-1] = a
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: insert %d tickets: %w", n, err)
 	}
-	inserted = make([]bool, n)
+	out := make([]Admitted, len(tickets))
+	for k, i := range uniq {
+		out[i] = results[k]
+	}
 	for i := range tickets {
-		// The first copy of a hash repeated within the batch is the one
-		// that was written.
-		if written[tickets[i].TicketHash] {
-			inserted[i] = true
-			delete(written, tickets[i].TicketHash)
+		if k := first[tickets[i].Ticket.TicketHash]; k != i {
+			// A later copy stores nothing itself: it is as stored as the
+			// first one.
+			out[i] = out[k]
+			out[i].Inserted = false
 		}
 	}
-	return inserted, nil
+	return out, nil
 }
 
 const ticketColumns = `
@@ -156,7 +293,7 @@ const ticketColumns = `
 	recipient_rand, recipient_rand_hash, seed, sig,
 	creation_round, creation_round_block_hash, params_expiration_block,
 	status, attempts, last_error, next_attempt_at, received_at, updated_at,
-	redemption_id`
+	redemption_id, expected_payout`
 
 // TicketByHash returns the ticket with the given hash, or ErrNotFound.
 func (s *Store) TicketByHash(ctx context.Context, hash [32]byte) (*Ticket, error) {
@@ -189,13 +326,14 @@ func scanTicket(row pgx.Row) (*Ticket, error) {
 		lastError                                          pgtype.Text
 		nextAttempt                                        pgtype.Timestamptz
 		redemptionID                                       pgtype.Int8
+		expected                                           pgtype.Numeric
 	)
 	err := row.Scan(
 		&t.ID, &hash, &sender, &recipient, &faceValue, &winProb, &nonce,
 		&rand, &randHash, &t.Seed, &t.Sig,
 		&t.CreationRound, &blockHash, &t.ParamsExpirationBlock,
 		&t.Status, &t.Attempts, &lastError, &nextAttempt, &t.ReceivedAt, &t.UpdatedAt,
-		&redemptionID,
+		&redemptionID, &expected,
 	)
 	if err != nil {
 		return nil, err
@@ -237,6 +375,11 @@ func scanTicket(row pgx.Row) (*Ticket, error) {
 		t.NextAttemptAt = &at
 	}
 	t.RedemptionID = redemptionID.Int64
+	if expected.Valid {
+		if t.ExpectedPayout, err = numericToBig(expected); err != nil {
+			return nil, fmt.Errorf("column expected_payout: %w", err)
+		}
+	}
 	return &t, nil
 }
 

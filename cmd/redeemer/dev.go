@@ -17,9 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
-	"golang.org/x/sync/errgroup"
 
-	"redeemer/chain"
 
 	"redeemer/chain/devchain"
 	"redeemer/store"
@@ -67,7 +65,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/redeemer_dev?sslmode=disable",
 		"PostgreSQL URL; the database is created if missing and migrated")
-	fs.StringVar(&f.ethRPCAddr, "eth-rpc-addr", "127.0.0.1:8545", "loopback address of the dev chain's HTTP JSON-RPC (empty: none; port 0 picks one)")
+	fs.StringVar(&f.ethRPCAddr, "eth-rpc-addr", "127.0.0.1:8545", "loopback address of the dev chain's HTTP JSON-RPC (port 0 picks one)")
 	fs.DurationVar(&f.blockTime, "block-time", time.Second, "mine a block this often")
 	fs.Uint64Var(&f.roundLength, "round-length", 50, "blocks per protocol round on the dev chain")
 	fs.StringVar(&f.infoFile, "info-file", "", "write the dev chain and service facts (addresses, keys, URLs) to this JSON file")
@@ -88,8 +86,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("--round-length must be positive")
 	}
 
-	if f.chainOnly && f.ethRPCAddr == "" {
-		return fmt.Errorf("--chain-only needs --eth-rpc-addr: the chain is only useful over JSON-RPC")
+	if f.ethRPCAddr == "" {
+		return fmt.Errorf("--eth-rpc-addr must be set: the service talks to the dev chain over JSON-RPC, as to any node")
 	}
 
 	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength})
@@ -138,30 +136,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer st.Close()
 
-	heads := chain.NewHeaderHeadReader(dc.Client())
-	o, err := newOps(log, st, heads, &f.serviceFlags)
+	o, err := newOps(log, st, &f.serviceFlags)
 	if err != nil {
 		return err
 	}
-	fl, err := newFloats(log, &f.serviceFlags, st, dc.Protocol(), dc.Client(), heads, dc.Recipient().Address)
+	node, err := dialNode(ctx, log, &f.serviceFlags, dc.RPCURL(), o)
 	if err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
-	if err := fl.registerMetrics(o); err != nil {
-		return err
-	}
-	g.Go(func() error { return fl.runHub(gctx) })
-	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, dc.Recipient().Address, dc.Protocol(), st, fl, o,
-			func(addr string) error { return publish(gctx, addr) })
-	})
-	g.Go(func() error {
-		return runRedeemer(gctx, log, &f.redeem, st, dc.Client(), dc.Protocol(), heads,
-			dc.Recipient().Address, dc.Redeemer().Key, dc.ChainID(), fl.mon, o)
-	})
-	return g.Wait()
+	defer node.Close()
+	return runService(ctx, log, &f.serviceFlags, &f.redeem, serviceDeps{st: st, node: node,
+		contracts: dc.Addresses(), recipient: dc.Recipient().Address, key: dc.Redeemer().Key, chainID: dc.ChainID()},
+		o, func(addr string) error { return publish(ctx, addr) })
 }
 
 // writeDevKeystore saves the dev redeemer key as `redeemer serve` wants it:

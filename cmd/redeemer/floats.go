@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,29 +22,45 @@ import (
 // MonitorMaxFloat from them. Every replica has all three, so any replica
 // serves floats; only the leader's poller feeds the monitor.
 type floats struct {
-	mon *monitor.Monitor
-	hub *monitor.Hub
-	svc *rpc.FloatService
+	mon     *monitor.Monitor
+	hub     *monitor.Hub
+	svc     *rpc.FloatService
+	changed atomic.Pointer[func(sender [20]byte, all bool)]
 }
 
-func newFloats(log *slog.Logger, f *serviceFlags, st *store.Store, protocol *chain.Protocol,
-	logs monitor.LogFilterer, heads chain.HeadReader, recipient common.Address) (*floats, error) {
+func newFloats(log *slog.Logger, f *serviceFlags, st *store.Store, node monitor.Chain, contracts chain.Addresses,
+	recipient common.Address) (*floats, error) {
 	mon, err := monitor.New(monitor.Config{
 		Recipient:   recipient,
-		Contracts:   protocol.Addresses(),
-		CallTimeout: f.ethTimeout,
+		Contracts:   contracts,
+		CallTimeout: f.dbTimeout,
 		Logger:      log,
-	}, st, monitor.NewProtocolReader(protocol), logs, heads)
+	}, st, node)
 	if err != nil {
 		return nil, err
 	}
-	hub := monitor.NewHub(st, monitor.HubOptions{Logger: log})
-	svc, err := rpc.NewFloatService(mon, hub, rpc.FloatOptions{Logger: log})
+	fl := &floats{mon: mon}
+	// Every announced change drops what this replica cached about it: the
+	// strangers' readings here, the protocol values in intake (changed).
+	fl.hub = monitor.NewHub(st, monitor.HubOptions{Logger: log, OnChange: func(sender [20]byte, all bool) {
+		if !all {
+			mon.Forget(sender)
+		}
+		if c := fl.changed.Load(); c != nil {
+			(*c)(sender, all)
+		}
+	}})
+	svc, err := rpc.NewFloatService(mon, fl.hub, rpc.FloatOptions{Logger: log,
+		StrangersPerSecond: f.strangersPerSecond})
 	if err != nil {
 		return nil, err
 	}
-	return &floats{mon: mon, hub: hub, svc: svc}, nil
+	fl.svc = svc
+	return fl, nil
 }
+
+// onChange adds a listener to every change the hub hears (intake's cache).
+func (fl *floats) onChange(f func(sender [20]byte, all bool)) { fl.changed.Store(&f) }
 
 // runHub runs the LISTEN fan-out until ctx ends.
 func (fl *floats) runHub(ctx context.Context) error {

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"redeemer/chain"
+	"redeemer/pipeline"
 	"redeemer/queue"
 	"redeemer/rpc"
 	"redeemer/rpc/pb"
@@ -89,10 +90,13 @@ type ops struct {
 	intake intakeMetrics
 	health *health.Server
 
+	node  nodeMetrics
+	stage stageMetrics
+
 	mu        sync.Mutex
 	leader    bool
-	poller    *chain.Poller // the leader's, while it follows the chain
-	lastReady *bool         // for logging changes only
+	pipe      *pipeline.Pipeline // the leader's pipeline; its state counts while leader
+	lastReady *bool              // for logging changes only
 }
 
 // intakeMetrics count QueueTicket calls by result. gRPC's own counters say
@@ -104,13 +108,13 @@ type intakeMetrics struct {
 }
 
 // newOps builds the registry with the Go runtime, process, gRPC, intake,
-// worker and database collectors. heads is read for the node's head.
-func newOps(log *slog.Logger, st *store.Store, heads chain.HeadReader, f *serviceFlags) (*ops, error) {
+// worker, node and database collectors. setNode gives it the node.
+func newOps(log *slog.Logger, st *store.Store, f *serviceFlags) (*ops, error) {
 	if err := f.ops.validate(); err != nil {
 		return nil, err
 	}
 	o := &ops{
-		log: log.With("component", "ops"), st: st, heads: heads,
+		log: log.With("component", "ops"), st: st,
 		dbTimeout: f.dbTimeout, ethTimeout: f.ethTimeout, maxHeadLag: f.ops.maxHeadLag, pprof: f.ops.pprof, interval: readyInterval,
 		reg:    prometheus.NewRegistry(),
 		grpc:   grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram()),
@@ -129,6 +133,12 @@ func newOps(log *slog.Logger, st *store.Store, heads chain.HeadReader, f *servic
 	o.setServing(false)
 	var err error
 	if o.queue, err = queue.NewMetrics(o.reg); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := o.node.register(o.reg); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if err := o.stage.register(o.reg); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	for _, c := range []prometheus.Collector{
@@ -196,7 +206,18 @@ func (o *ops) queueMetrics() *queue.Metrics {
 	return o.queue
 }
 
-// setLeader is RunAsLeader's onChange.
+// setNode makes node the source of the node's head for readiness and
+// scrapes on a follower.
+func (o *ops) setNode(node chain.HeadReader) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.heads = node
+}
+
+// setLeader is the leader loop's OnChange.
 func (o *ops) setLeader(leader bool) {
 	if o == nil {
 		return
@@ -205,26 +226,22 @@ func (o *ops) setLeader(leader bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.leader = leader
-	if !leader {
-		o.poller = nil
-	}
 }
 
-// setPoller makes the leader's poller (nil once it stops) the source of the
-// processed head.
-func (o *ops) setPoller(p *chain.Poller) {
+// setPipeline makes p the source of the leader's processed head.
+func (o *ops) setPipeline(p *pipeline.Pipeline) {
 	if o == nil {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.poller = p
+	o.pipe = p
 }
 
-func (o *ops) leaderState() (bool, *chain.Poller) {
+func (o *ops) leaderState() (bool, *pipeline.Pipeline) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.leader, o.poller
+	return o.leader, o.pipe
 }
 
 func (o *ops) setServing(ok bool) {
@@ -388,19 +405,19 @@ func (o *ops) refreshReadiness(ctx context.Context) []string {
 // schema, the node answers, leadership is settled (this replica leads, or
 // another one does), and a leader is not far behind the chain.
 func (o *ops) readiness(ctx context.Context) []string {
-	leader, poller := o.leaderState()
+	leader, pipe := o.leaderState()
 	var (
 		wg                        sync.WaitGroup
 		dbErr, schemaErr, elecErr error
 		nodeErr                   error
-		node                      chain.Head
 	)
 	wg.Go(func() { dbErr = o.withDB(ctx, o.st.Ping) })
 	wg.Go(func() { schemaErr = o.withDB(ctx, o.checkSchema) })
 	if !leader {
 		wg.Go(func() { elecErr = o.withDB(ctx, o.checkElected) })
+		// The leader reads the node's head on every poll; a follower asks.
+		wg.Go(func() { _, nodeErr = o.nodeHead(ctx) })
 	}
-	wg.Go(func() { node, nodeErr = o.nodeHead(ctx) })
 	wg.Wait()
 
 	var failures []string
@@ -416,8 +433,8 @@ func (o *ops) readiness(ctx context.Context) []string {
 		add("leader election", elecErr)
 	}
 	add("node", nodeErr)
-	if leader && nodeErr == nil {
-		add("head lag", o.checkHeadLag(poller, node))
+	if leader {
+		add("pipeline", o.checkPipeline(pipe))
 	}
 	return failures
 }
@@ -454,40 +471,79 @@ func (o *ops) checkElected(ctx context.Context) error {
 }
 
 func (o *ops) nodeHead(ctx context.Context) (chain.Head, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.ethTimeout)
+	o.mu.Lock()
+	heads := o.heads
+	o.mu.Unlock()
+	if heads == nil {
+		return chain.Head{}, errors.New("not connected yet")
+	}
+	ctx, cancel := context.WithTimeout(chain.WithPriority(ctx, chain.PriorityBackground), o.ethTimeout)
 	defer cancel()
-	h, err := o.heads.LatestHead(ctx)
+	h, err := heads.LatestHead(ctx)
 	if err != nil {
 		return chain.Head{}, fmt.Errorf("latest head: %w", err)
 	}
 	return h, nil
 }
 
-// headLag is how far the processed head trails the node's, in blocks and
-// in block time; never negative (a lagging node behind a load balancer can
-// be below the cursor).
-func headLag(processed, node chain.Head) (blocks uint64, d time.Duration) {
-	if node.Number > processed.Number {
-		blocks = node.Number - processed.Number
+// lagStages are the stages whose progress makes up the leader's processed
+// head: following heads, sender state and redemptions in flight. Claims and
+// expiry move with the L1 number, housekeeping with the clock.
+var lagStages = []string{"heads", "senders", "track"}
+
+// processed is the leader's processed head: the oldest of the lag stages'
+// last done heads; the tip is the newest head seen.
+func processed(pipe *pipeline.Pipeline) (head, tip chain.Head, ok bool) {
+	if pipe == nil {
+		return head, tip, false
 	}
-	if node.Time > processed.Time {
-		d = time.Duration(node.Time-processed.Time) * time.Second
+	tip, ok = pipe.Tip()
+	if !ok {
+		return head, tip, false
+	}
+	status := pipe.Status()
+	head = tip
+	for _, name := range lagStages {
+		s, found := status[name]
+		if !found || s.Done.Hash == (common.Hash{}) {
+			return head, tip, false
+		}
+		if s.Done.Number < head.Number {
+			head = s.Done
+		}
+	}
+	return head, tip, true
+}
+
+// headLag is how far the processed head trails the tip, in blocks and in
+// block time; never negative.
+func headLag(processed, tip chain.Head) (blocks uint64, d time.Duration) {
+	if tip.Number > processed.Number {
+		blocks = tip.Number - processed.Number
+	}
+	if tip.Time > processed.Time {
+		d = time.Duration(tip.Time-processed.Time) * time.Second
 	}
 	return blocks, d
 }
 
-func (o *ops) checkHeadLag(poller *chain.Poller, node chain.Head) error {
-	if poller == nil {
-		return errors.New("this replica leads but does not follow the chain yet")
+// checkPipeline reports a leader that follows no head yet, whose head
+// reads fail, or whose processed head is too far behind.
+func (o *ops) checkPipeline(pipe *pipeline.Pipeline) error {
+	if pipe == nil {
+		return errors.New("this replica leads but runs no pipeline yet")
 	}
-	processed, ok := poller.Latest()
+	if s := pipe.Status()["heads"]; s.Failures > 0 {
+		return fmt.Errorf("node: head reads failing (%d in a row): %s", s.Failures, s.LastErr)
+	}
+	head, tip, ok := processed(pipe)
 	if !ok {
 		return errors.New("this replica leads but has processed no head yet")
 	}
-	blocks, d := headLag(processed, node)
+	blocks, d := headLag(head, tip)
 	if o.maxHeadLag > 0 && d > o.maxHeadLag {
 		return fmt.Errorf("processed head %d is %d blocks (%s) behind the node's head %d; limit %s",
-			processed.Number, blocks, d, node.Number, o.maxHeadLag)
+			head.Number, blocks, d, tip.Number, o.maxHeadLag)
 	}
 	return nil
 }
@@ -518,7 +574,8 @@ func newOpsCollector(o *ops) *opsCollector {
 			"Face value of a sender's tickets in redemptions not yet final, in wei (approximate: float).", "sender"),
 		nodeUp:    desc("node_up", "1 when the Ethereum node answered the last scrape's head request, 0 otherwise."),
 		nodeHead:  desc("node_head_number", "The Ethereum node's latest block number."),
-		processed: desc("processed_head_number", "The last chain head the worker processed (leader only)."),
+		processed: desc("processed_head_number",
+			"The leader's processed head: the oldest last-done head of the heads, senders and track stages (leader only)."),
 		lagBlocks: desc("head_lag_blocks", "Blocks between the node's head and the processed head (leader only)."),
 		lagS:      desc("head_lag_seconds", "Block time between the node's head and the processed head (leader only)."),
 	}
@@ -548,7 +605,15 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 			return err
 		})
 	})
-	wg.Go(func() { node, nodeErr = o.nodeHead(ctx) })
+	leader, pipe := o.leaderState()
+	head, tip, ok := processed(pipe)
+	if leader && ok {
+		// The leader knows the node's head from its own reads: a scrape
+		// costs the node nothing.
+		node = tip
+	} else {
+		wg.Go(func() { node, nodeErr = o.nodeHead(ctx) })
+	}
 	wg.Wait()
 
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -559,12 +624,12 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.statsUp, 0)
 	} else {
 		gauge(c.statsUp, 1)
-		gauge(c.tickets, float64(stats.Queued), store.StatusQueued)
-		gauge(c.tickets, float64(stats.Redeeming), store.StatusRedeeming)
+		gauge(c.tickets, float64(stats.Queued), string(store.StatusQueued))
+		gauge(c.tickets, float64(stats.Redeeming), string(store.StatusRedeeming))
 		gauge(c.postponed, float64(stats.Postponed))
 		gauge(c.oldest, stats.OldestQueued.Seconds())
-		gauge(c.redemptions, float64(stats.PendingRedemptions), store.RedemptionPending)
-		gauge(c.redemptions, float64(stats.MinedRedemptions), store.RedemptionMined)
+		gauge(c.redemptions, float64(stats.PendingRedemptions), string(store.RedemptionPending))
+		gauge(c.redemptions, float64(stats.MinedRedemptions), string(store.RedemptionMined))
 		for sender, amount := range stats.Limbo {
 			f, _ := amount.Float64()
 			gauge(c.limbo, f, common.Address(sender).Hex())
@@ -576,18 +641,11 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.nodeUp, 1)
 		gauge(c.nodeHead, float64(node.Number))
 	}
-	leader, poller := o.leaderState()
-	if !leader || poller == nil {
+	if !leader || !ok {
 		return
 	}
-	processed, ok := poller.Latest()
-	if !ok {
-		return
-	}
-	gauge(c.processed, float64(processed.Number))
-	if nodeErr == nil {
-		blocks, d := headLag(processed, node)
-		gauge(c.lagBlocks, float64(blocks))
-		gauge(c.lagS, d.Seconds())
-	}
+	gauge(c.processed, float64(head.Number))
+	blocks, d := headLag(head, tip)
+	gauge(c.lagBlocks, float64(blocks))
+	gauge(c.lagS, d.Seconds())
 }

@@ -14,8 +14,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"golang.org/x/sync/errgroup"
 
 	"redeemer/chain"
 	"redeemer/store"
@@ -73,15 +71,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 
-	dctx, cancel := context.WithTimeout(ctx, f.ethTimeout)
-	client, err := ethclient.DialContext(dctx, f.ethURL)
-	cancel()
+	o, err := newOps(log, st, &f.serviceFlags)
 	if err != nil {
-		return fmt.Errorf("ethereum node %s: %w", redactURL(f.ethURL), err)
+		return err
 	}
-	defer client.Close()
+	node, err := dialNode(ctx, log, &f.serviceFlags, f.ethURL, o)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
 	pctx, cancel := context.WithTimeout(ctx, 3*f.ethTimeout)
-	protocol, err := chain.NewProtocol(pctx, client, controller)
+	protocol, err := chain.NewProtocol(pctx, node.Eth(), controller)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("protocol contracts via controller %s: %w", controller.Hex(), err)
@@ -89,36 +89,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	a := protocol.Addresses()
 	log.Info("protocol contracts", "ticket_broker", a.TicketBroker.Hex(), "rounds_manager", a.RoundsManager.Hex(),
 		"bonding_manager", a.BondingManager.Hex())
-
-	cctx, cancel := context.WithTimeout(ctx, f.ethTimeout)
-	chainID, err := client.ChainID(cctx)
-	cancel()
+	chainID, err := node.ChainID(ctx)
 	if err != nil {
 		return fmt.Errorf("ethereum node chain id: %w", err)
 	}
-
-	heads := chain.NewRPCHeadReader(client.Client())
-	o, err := newOps(log, st, heads, &f.serviceFlags)
+	subscribe, closeWS, err := subscribeHeads(ctx, log, &f.serviceFlags, node)
 	if err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	fl, err := newFloats(log, &f.serviceFlags, st, protocol, client, heads, recipient)
-	if err != nil {
-		return err
-	}
-	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
-	if err := fl.registerMetrics(o); err != nil {
-		return err
-	}
-	g.Go(func() error { return fl.runHub(gctx) })
-	g.Go(func() error {
-		return serveGRPC(gctx, log, &f.serviceFlags, recipient, protocol, st, fl, o, func(string) error { return nil })
-	})
-	g.Go(func() error {
-		return runRedeemer(gctx, log, &f.redeem, st, client, protocol, heads, recipient, key, chainID, fl.mon, o)
-	})
-	return g.Wait()
+	defer closeWS()
+	return runService(ctx, log, &f.serviceFlags, &f.redeem, serviceDeps{st: st, node: node, subscribe: subscribe,
+		contracts: a, recipient: recipient, key: key, chainID: chainID}, o, func(string) error { return nil })
 }
 
 // validate reports every bad setting at once, so an operator fixes them in

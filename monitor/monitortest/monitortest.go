@@ -222,48 +222,71 @@ func InsertTicket(t testing.TB, ctx context.Context, st *store.Store, sender, re
 	return tk
 }
 
-// Claim moves tickets into limbo the way the redemption worker does
-// (store.ClaimTickets, with a stand-in signed transaction), which announces
-// their senders' float changes.
-func Claim(t testing.TB, ctx context.Context, st *store.Store, tickets ...*store.Ticket) *store.Claimed {
+// Claimed is a redemption Claim made: its ids and tickets.
+type Claimed struct {
+	store.Claimed
+	Tickets []store.Ticket
+	TxHash  [32]byte
+}
+
+// Claim moves tickets into limbo the way the claim stage does (locking
+// them, taking a nonce and inserting the redemption with a stand-in signed
+// transaction, in one transaction), which announces their senders' float
+// changes.
+func Claim(t testing.TB, ctx context.Context, st *store.Store, tickets ...*store.Ticket) *Claimed {
 	t.Helper()
 	ids := make([]int64, len(tickets))
 	for i, tk := range tickets {
 		ids[i] = tk.ID
 	}
-	claimed, err := st.ClaimTickets(ctx, store.Claim{
-		Account: devchain.DevAccount("redeemer").Address, TicketIDs: ids, HeadNumber: 1,
-		Sign: func(uint64, []store.Ticket) (store.AttemptTx, error) {
-			var a store.AttemptTx
-			rand.Read(a.TxHash[:])
-			a.Raw, a.GasLimit, a.FeeCap, a.TipCap = []byte{1}, 100_000, big.NewInt(2), big.NewInt(1)
-			return a, nil
-		},
+	var out Claimed
+	err := st.InTx(ctx, func(q store.Q) error {
+		locked, err := q.LockQueuedTickets(ctx, ids)
+		if err != nil {
+			return err
+		}
+		nonce, err := q.TakeNonce(ctx, devchain.DevAccount("redeemer").Address, 0)
+		if err != nil {
+			return err
+		}
+		var a store.AttemptTx
+		rand.Read(a.TxHash[:])
+		a.Raw, a.GasLimit, a.FeeCap, a.TipCap = []byte{1}, 100_000, big.NewInt(2), big.NewInt(1)
+		cts := make([]store.ClaimedTicket, len(locked))
+		for i, tk := range locked {
+			cts[i] = store.ClaimedTicket{ID: tk.ID, Sender: tk.Sender, FaceValue: tk.FaceValue, ExpectedPayout: tk.FaceValue}
+		}
+		out.Claimed, err = q.InsertRedemption(ctx, store.NewRedemption{Account: devchain.DevAccount("redeemer").Address,
+			Nonce: nonce, HeadNumber: 1, Tx: a, Tickets: cts})
+		out.Tickets, out.TxHash = locked, a.TxHash
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claimed == nil || len(claimed.Tickets) != len(tickets) {
-		t.Fatalf("claimed %+v, want all %d tickets", claimed, len(tickets))
+	if len(out.Tickets) != len(tickets) {
+		t.Fatalf("claimed %d tickets, want all %d", len(out.Tickets), len(tickets))
 	}
-	return claimed
+	return &out
 }
 
 // Settle records a claimed redemption as mined and confirmed with every
 // ticket redeemed, which takes them out of limbo.
-func Settle(t testing.TB, ctx context.Context, st *store.Store, c *store.Claimed) {
+func Settle(t testing.TB, ctx context.Context, st *store.Store, c *Claimed) {
 	t.Helper()
 	outcomes := make([]store.TicketOutcome, len(c.Tickets))
 	for i, tk := range c.Tickets {
-		outcomes[i] = store.TicketOutcome{TicketID: tk.ID, Status: store.StatusRedeemed, Reason: "redeemed"}
+		outcomes[i] = store.TicketOutcome{TicketID: tk.ID, Status: store.StatusRedeemed, Reason: "redeemed", Paid: tk.FaceValue}
 	}
-	mined := store.Mined{TxHash: c.Tx.TxHash, Block: 2, ReceiptStatus: 1, GasUsed: 100_000, EffectiveGasPrice: big.NewInt(1)}
+	mined := store.Mined{TxHash: c.TxHash, Block: 2, ReceiptStatus: 1, GasUsed: 100_000, EffectiveGasPrice: big.NewInt(1)}
 	rand.Read(mined.BlockHash[:])
-	if err := st.MarkMined(ctx, c.RedemptionID, mined); err != nil {
-		t.Fatal(err)
-	}
-	err := st.Settle(ctx, store.Settlement{RedemptionID: c.RedemptionID, Status: store.RedemptionConfirmed,
-		FinalBlock: 2, Outcome: "confirmed", Tickets: outcomes})
+	err := st.InTx(ctx, func(q store.Q) error {
+		if err := q.MarkMined(ctx, c.RedemptionID, mined); err != nil {
+			return err
+		}
+		return q.Settle(ctx, store.Settlement{RedemptionID: c.RedemptionID, Status: store.RedemptionConfirmed,
+			FinalBlock: 2, Outcome: "confirmed", Tickets: outcomes})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,210 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc/peer"
+
+	"redeemer/chain"
+	"redeemer/monitor"
+	"redeemer/store"
+)
+
+// This file holds what intake judges a ticket by without asking the node:
+// the protocol values and round block hashes the leader stores, cached per
+// replica and dropped on every change announced; and the per-peer budgets
+// that keep a careless or hostile caller from making refusals cost work.
+
+// IntakeStore is what intake reads and writes in the database.
+// *store.Store implements it.
+type IntakeStore interface {
+	AdmitTickets(ctx context.Context, tickets []store.Admit) ([]store.Admitted, error)
+	StoredProtocolState(ctx context.Context) (*store.ProtocolState, error)
+	Q() store.Q
+}
+
+// IntakeNode is what intake asks the node, only to confirm a refusal its
+// cached state would make, and for a round the leader has not stored yet.
+// *chain.Node implements it.
+type IntakeNode interface {
+	ReadProtocol(ctx context.Context, a chain.Addresses, block *big.Int, recipient common.Address) (chain.ProtocolReading, error)
+	ReadRoundHash(ctx context.Context, a chain.Addresses, round int64) (common.Hash, error)
+}
+
+// Senders is where intake learns a sender's state. *monitor.Monitor
+// implements it.
+type Senders interface {
+	// FloatState returns the sender's state, stored (tracked) or read from
+	// chain and cached briefly (not tracked).
+	FloatState(ctx context.Context, sender common.Address) (store.FloatState, bool, error)
+	// Fresh reads the sender from chain now, whatever is stored.
+	Fresh(ctx context.Context, sender common.Address) (store.FloatState, error)
+	// TrackState stores a state read from chain, making the sender tracked.
+	TrackState(ctx context.Context, fs store.FloatState) error
+}
+
+var _ Senders = (*monitor.Monitor)(nil)
+
+// protocolReuse bounds how long a replica trusts its cached protocol values
+// when no change announcement arrives (a lost notification, a listener
+// reconnecting): a read of one row per second at most.
+const protocolReuse = time.Second
+
+// intakeState caches the protocol values and the rounds' block hashes.
+type intakeState struct {
+	st IntakeStore
+
+	mu       sync.Mutex
+	protocol *store.ProtocolState
+	readAt   time.Time
+	hashes   map[int64]common.Hash
+}
+
+// forget drops the cache: the leader announced a protocol change.
+func (s *intakeState) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.protocol = nil
+}
+
+func (s *intakeState) current(ctx context.Context) (*store.ProtocolState, error) {
+	s.mu.Lock()
+	if s.protocol != nil && time.Since(s.readAt) < protocolReuse {
+		p := s.protocol
+		s.mu.Unlock()
+		return p, nil
+	}
+	s.mu.Unlock()
+	p, err := s.st.StoredProtocolState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fmt.Errorf("no protocol state stored yet (the leader stores it on its first head)")
+	}
+	s.mu.Lock()
+	s.protocol, s.readAt = p, time.Now()
+	s.mu.Unlock()
+	return p, nil
+}
+
+// roundHash returns round's block hash from the cache or the database; ok
+// is false when neither has it.
+func (s *intakeState) roundHash(ctx context.Context, round int64) (common.Hash, bool, error) {
+	s.mu.Lock()
+	h, ok := s.hashes[round]
+	s.mu.Unlock()
+	if ok {
+		return h, true, nil
+	}
+	stored, ok, err := s.st.Q().RoundHash(ctx, round)
+	if err != nil || !ok {
+		return common.Hash{}, false, err
+	}
+	s.remember(round, stored)
+	return stored, true, nil
+}
+
+// maxCachedRounds bounds the block hashes kept: only the last few rounds
+// can be within a ticket's validity period.
+const maxCachedRounds = 64
+
+func (s *intakeState) remember(round int64, h common.Hash) {
+	if h == (common.Hash{}) {
+		return // not initialized yet: it will change
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hashes == nil || len(s.hashes) >= maxCachedRounds {
+		s.hashes = map[int64]common.Hash{}
+	}
+	s.hashes[round] = h
+}
+
+// peerBudgets give each client address a budget of refusals (and of the
+// other requests that cost the service work without storing anything):
+// once it is spent, the client's requests are refused at once, before any
+// check. Buckets are kept for the most recent peers only.
+type peerBudgets struct {
+	rate  rate.Limit
+	burst int
+	peers *lru.Cache[string, *rate.Limiter]
+}
+
+func newPeerBudgets(perSecond float64, burst int) *peerBudgets {
+	if perSecond <= 0 {
+		return nil
+	}
+	c, err := lru.New[string, *rate.Limiter](10000)
+	if err != nil {
+		panic(err) // only for a non-positive size
+	}
+	return &peerBudgets{rate: rate.Limit(perSecond), burst: max(burst, 1), peers: c}
+}
+
+func (b *peerBudgets) limiter(key string) *rate.Limiter {
+	if l, ok := b.peers.Get(key); ok {
+		return l
+	}
+	l := rate.NewLimiter(b.rate, b.burst)
+	b.peers.Add(key, l)
+	return l
+}
+
+// spent reports whether the peer has no budget left, without using any.
+func (b *peerBudgets) spent(key string) bool {
+	return b != nil && b.limiter(key).Tokens() < 1
+}
+
+// take uses one unit of the peer's budget; false when none was left.
+func (b *peerBudgets) take(key string) bool {
+	return b == nil || b.limiter(key).Allow()
+}
+
+// peerKey names the client by IP address: its ports change per
+// connection, its address does not.
+func peerKey(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+		return host
+	}
+	return p.Addr.String()
+}
+
+// canPay is what the sender can pay this recipient now: its deposit plus
+// this recipient's reserve allocation (as the contract computes it,
+// clamped at zero).
+func canPay(fs store.FloatState) *big.Int {
+	v := new(big.Int).Add(fs.State.Deposit, monitor.ReserveAlloc(fs))
+	return v
+}
+
+// admission applies the sender rules to a sender's state: nil when the
+// sender may send tickets, else the rule it breaks.
+func admission(fs store.FloatState) *RuleError {
+	s, p := fs.State, fs.Protocol
+	if s.Deposit.Sign() == 0 && s.FundsRemaining.Sign() == 0 {
+		return &RuleError{Rule: "sender_unfunded", Msg: fmt.Sprintf(
+			"sender %s has neither deposit nor reserve: its tickets can never pay", common.Address(fs.Sender).Hex())}
+	}
+	if s.WithdrawRound.Sign() != 0 {
+		limit := new(big.Int).Add(p.LastInitializedRound, big.NewInt(1))
+		if s.WithdrawRound.Cmp(limit) <= 0 {
+			return &RuleError{Rule: "sender_unlocking", Msg: fmt.Sprintf(
+				"sender %s unlocks its funds at round %s, at or before round %s (last initialized round + 1)",
+				common.Address(fs.Sender).Hex(), s.WithdrawRound, limit)}
+		}
+	}
+	return nil
+}
