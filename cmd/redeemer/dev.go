@@ -18,7 +18,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
 
-
 	"redeemer/chain/devchain"
 	"redeemer/store"
 )
