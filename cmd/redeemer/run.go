@@ -47,7 +47,7 @@ func runService(ctx context.Context, log *slog.Logger, f *serviceFlags, rf *rede
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
+	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, o.onListen) })
 	g.Go(func() error { return fl.runHub(gctx) })
 	g.Go(func() error {
 		return serveGRPC(gctx, log, f, intakeDeps{recipient: d.recipient, contracts: d.contracts, node: d.node,
