@@ -142,6 +142,12 @@ func (s *Server) freshRounds(ctx context.Context, creation int64) (*store.Protoc
 		return nil, common.Hash{}, err
 	}
 	s.state.remember(creation, hash)
+	if hash != (common.Hash{}) {
+		// The chain's, whoever stores it; the next replica finds it here.
+		if err := s.cfg.Store.Q().SaveRoundHashes(ctx, map[int64][32]byte{creation: hash}); err != nil {
+			s.log.Warn("round hash not stored", "round", creation, "err", err)
+		}
+	}
 	return &store.ProtocolState{CurrentRound: pr.CurrentRound, LastInitializedRound: pr.LastInitializedRound,
 		TicketValidityPeriod: pr.TicketValidityPeriod, RoundLength: pr.RoundLength, RoundStartL1: pr.RoundStartL1}, hash, nil
 }
