@@ -92,7 +92,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("--chain-only needs --eth-rpc-addr: the chain is only useful over JSON-RPC")
 	}
 
-	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength})
+	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength, Logger: log})
 	if err != nil {
 		return fmt.Errorf("dev chain: %w", err)
 	}
@@ -126,10 +126,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	dbctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := store.EnsureDatabase(dbctx, f.databaseURL); err != nil {
+	if err := store.EnsureDatabase(dbctx, log, f.databaseURL); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	if err := store.Migrate(dbctx, f.databaseURL, "up"); err != nil {
+	if err := store.Migrate(dbctx, log, f.databaseURL, "up"); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	st, err := store.Open(dbctx, f.databaseURL)

@@ -13,9 +13,17 @@ import (
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dsn string
+	var (
+		dsn string
+		lf  logFlags
+	)
 	fs.StringVar(&dsn, "database-url", "", "PostgreSQL URL (required)")
+	lf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
 		return err
 	}
 	if dsn == "" {
@@ -30,5 +38,5 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return fmt.Errorf("unknown migrate command %q: want up, down, status or version", rest[0])
 	}
-	return store.Migrate(ctx, dsn, rest[0], rest[1:]...)
+	return store.Migrate(ctx, log, dsn, rest[0], rest[1:]...)
 }

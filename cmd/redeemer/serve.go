@@ -63,7 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if f.migrate {
-		if err := store.Migrate(ctx, f.databaseURL, "up"); err != nil {
+		if err := store.Migrate(ctx, log, f.databaseURL, "up"); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
