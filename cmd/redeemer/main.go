@@ -75,6 +75,7 @@ func usage(w io.Writer, cmds map[string]command) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can also be set as REDEEMER_<FLAG> (upper case, '-' as '_'); a flag on the command line wins.")
+	fmt.Fprintln(w, "serve, dev and devchain also read `flag value` lines from --config FILE, below both.")
 }
 
 // envName is the environment variable that sets a flag.
@@ -91,38 +92,6 @@ func errRequired(flagName string) error {
 // errArgs reports positional arguments a command does not take.
 func errArgs(command string, rest []string) error {
 	return fmt.Errorf("%s takes no arguments, got %q", command, rest)
-}
-
-// parseFlags parses args, then fills every flag not given on the command line
-// from its REDEEMER_* variable, so containers and systemd units need no flags.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: redeemer %s [flags]\n\n", fs.Name())
-		fs.VisitAll(func(f *flag.Flag) {
-			def := ""
-			if f.DefValue != "" {
-				def = fmt.Sprintf(" (default %q)", f.DefValue)
-			}
-			fmt.Fprintf(fs.Output(), "  --%s  [$%s]%s\n      %s\n", f.Name, envName(f.Name), def, f.Usage)
-		})
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
-			return
-		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // logFlags are shared by every long-running command.

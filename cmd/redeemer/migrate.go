@@ -14,10 +14,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		dsn string
-		lf  logFlags
+		dsn, passwordFile string
+		lf                logFlags
 	)
 	fs.StringVar(&dsn, "database-url", "", "PostgreSQL URL (required)")
+	fs.StringVar(&passwordFile, "database-password-file", "", databasePasswordFileUsage)
 	lf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -28,6 +29,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if dsn == "" {
 		return errRequired("database-url")
+	}
+	if dsn, err = withDatabasePassword(dsn, passwordFile); err != nil {
+		return err
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {

@@ -31,6 +31,8 @@ type serveFlags struct {
 	keystore     string
 	passwordFile string
 	migrate      bool
+	// databasePasswordFile is folded into databaseURL by validate.
+	databasePasswordFile string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +40,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL (required)")
+	fs.StringVar(&f.databasePasswordFile, "database-password-file", "", databasePasswordFileUsage)
 	fs.StringVar(&f.ethURL, "eth-url", "", "Ethereum (Arbitrum) node JSON-RPC URL, http(s) or ws(s) (required)")
 	fs.StringVar(&f.controller, "controller", "", "Livepeer Controller contract address (required)")
 	fs.StringVar(&f.recipient, "recipient", "", "orchestrator address the service redeems tickets for (required)")
@@ -122,9 +125,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // validate reports every bad setting at once, so an operator fixes them in
-// one go rather than one restart at a time.
+// one go rather than one restart at a time. It also puts the database
+// password file's content into databaseURL.
 func (f *serveFlags) validate() (recipient, controller common.Address, err error) {
 	var errs []error
+	if f.databaseURL, err = withDatabasePassword(f.databaseURL, f.databasePasswordFile); err != nil {
+		errs = append(errs, err)
+	}
 	required := map[string]string{
 		"database-url": f.databaseURL, "eth-url": f.ethURL, "controller": f.controller,
 		"recipient": f.recipient, "keystore": f.keystore, "password-file": f.passwordFile,
@@ -168,13 +175,14 @@ func parseAddress(s string) (common.Address, error) {
 }
 
 // loadKey decrypts the redemption account's keystore, so a wrong key or
-// password stops the service before it accepts a single ticket.
+// password stops the service before it accepts a single ticket. Both files
+// may be systemd credentials (see secretPath).
 func loadKey(keystorePath, passwordPath string) (*ecdsa.PrivateKey, error) {
-	blob, err := os.ReadFile(keystorePath)
+	blob, err := os.ReadFile(secretPath(keystorePath))
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	pw, err := os.ReadFile(passwordPath)
+	pw, err := os.ReadFile(secretPath(passwordPath))
 	if err != nil {
 		return nil, fmt.Errorf("password file: %w", err)
 	}

@@ -40,6 +40,7 @@ func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a stop waits for in-flight calls before closing them")
 	f.ops.register(fs)
 	f.logFlags.register(fs)
+	registerConfigFlag(fs)
 }
 
 // serveGRPC runs the TicketRedeemer server until ctx ends, then drains it.
