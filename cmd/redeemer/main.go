@@ -38,7 +38,7 @@ func commands() map[string]command {
 		"serve":    {"run the service against an Ethereum node (production)", runServe},
 		"dev":      {"run the service on an embedded simulated chain with dev contracts", runDev},
 		"devchain": {"the dev contracts on a node of your own: deploy | rounds", runDevchain},
-		"migrate":  {"apply or inspect database migrations: up | down | status | version", runMigrate},
+		"migrate":  {"apply, inspect or roll back database migrations: up | down | status | version | …", runMigrate},
 		"tickets":  {"audit tickets: list | show HASH|ID | retry ID --reason TEXT", runTickets},
 		"senders":  {"per sender: ticket counts and amounts by status, and the in-limbo amount", runSenders},
 		"txs":      {"redemption transactions, or with --redemption ID the signed attempts of one", runTxs},
