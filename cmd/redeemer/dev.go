@@ -137,6 +137,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("database: %w", err)
 	}
 	defer st.Close()
+	defer logStopped(ctx, log, st)
 
 	heads := chain.NewHeaderHeadReader(dc.Client())
 	o, err := newOps(log, st, heads, &f.serviceFlags)

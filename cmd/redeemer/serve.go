@@ -75,6 +75,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("database: %w", err)
 	}
 	defer st.Close()
+	defer logStopped(ctx, log, st)
 
 	dctx, cancel := context.WithTimeout(ctx, f.ethTimeout)
 	client, err := ethclient.DialContext(dctx, f.ethURL)
