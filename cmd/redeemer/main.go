@@ -35,15 +35,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the service against an Ethereum node (production)", runServe},
-		"dev":      {"run the service on an embedded simulated chain with dev contracts", runDev},
-		"devchain": {"the dev contracts on a node of your own: deploy | rounds", runDevchain},
-		"migrate":  {"apply, inspect or roll back database migrations: up | down | status | version | …", runMigrate},
-		"tickets":  {"audit tickets: list | show HASH|ID | retry ID --reason TEXT", runTickets},
-		"senders":  {"per sender: ticket counts and amounts by status, and the in-limbo amount", runSenders},
-		"txs":      {"redemption transactions, or with --redemption ID the signed attempts of one", runTxs},
-		"account":  accountCommand(),
-		"version":  {"print the version and the source revision it was built from", runVersion},
+		"serve":       {"run the service against an Ethereum node (production)", runServe},
+		"dev":         {"run the service on an embedded simulated chain with dev contracts", runDev},
+		"devchain":    {"the dev contracts on a node of your own: deploy | rounds", runDevchain},
+		"migrate":     {"apply, inspect or roll back database migrations: up | down | status | version | …", runMigrate},
+		"tickets":     {"audit tickets: list | show HASH|ID | retry ID --reason TEXT", runTickets},
+		"senders":     {"per sender: ticket counts and amounts by status, and the in-limbo amount", runSenders},
+		"txs":         {"redemption transactions, or with --redemption ID the signed attempts of one", runTxs},
+		"account":     accountCommand(),
+		"version":     {"print the version and the source revision it was built from", runVersion},
+		"healthcheck": {"exit 0 when a running service's /readyz answers 200 (a container HEALTHCHECK)", runHealthcheck},
 	}
 }
 
@@ -72,7 +73,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: redeemer <command> [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can also be set as REDEEMER_<FLAG> (upper case, '-' as '_'); a flag on the command line wins.")
 	fmt.Fprintln(w, "serve, dev and devchain also read `flag value` lines from --config FILE, below both.")
