@@ -15,6 +15,16 @@ import (
 	"redeemer/store"
 )
 
+// defaultCallTimeout bounds one node call and one database write.
+// go-livepeer sends each winning ticket once, with an 8s deadline, and drops
+// it on any error. Intake tries a call 3 times with 100ms and 200ms pauses,
+// so a stage whose tries all time out ends after 3×500ms+300ms = 1.8s. The
+// tries then fit inside the deadline: a call that hangs once is retried and
+// the ticket stored, and an outage is answered with Unavailable rather than
+// by the deadline. Past about 2s one failing stage uses up the deadline
+// before its last try.
+const defaultCallTimeout = 500 * time.Millisecond
+
 // serviceFlags are the settings `serve` and `dev` share.
 type serviceFlags struct {
 	grpcAddr      string
@@ -35,8 +45,8 @@ func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	fs.StringVar(&f.dataDir, "data-dir", "redeemer-data", "directory for files the service keeps (the generated TLS certificate)")
 	fs.BoolVar(&f.plaintext, "grpc-plaintext", false, "serve gRPC without TLS (loopback addresses only; go-livepeer's client needs TLS)")
-	fs.DurationVar(&f.ethTimeout, "eth-timeout", 5*time.Second, "timeout of one Ethereum node call (each is tried 3 times)")
-	fs.DurationVar(&f.dbTimeout, "db-timeout", 5*time.Second, "timeout of one database write (each is tried 3 times)")
+	fs.DurationVar(&f.ethTimeout, "eth-timeout", defaultCallTimeout, "timeout of one Ethereum node call (each is tried 3 times)")
+	fs.DurationVar(&f.dbTimeout, "db-timeout", defaultCallTimeout, "timeout of one database write (each is tried 3 times)")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long a stop waits for in-flight calls before closing them")
 	f.ops.register(fs)
 	f.logFlags.register(fs)
