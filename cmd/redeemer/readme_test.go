@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -10,6 +14,25 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/jackc/pgx/v5"
 )
+
+// helpFlags runs `redeemer <command> --help` and returns each flag it
+// lists with the environment variable it names.
+func helpFlags(t *testing.T, command ...string) map[string]string {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), append(command, "--help"), io.Discard, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("%v --help: err = %v, want flag.ErrHelp", command, err)
+	}
+	flags := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^  --([a-z0-9-]+)  \[\$([A-Z0-9_]+)\]`).FindAllStringSubmatch(out.String(), -1) {
+		flags[m[1]] = m[2]
+	}
+	if len(flags) == 0 {
+		t.Fatalf("%v --help lists no flags:\n%s", command, out.String())
+	}
+	return flags
+}
 
 // readmeSection returns the README's section that starts with heading, up
 // to the next heading of the same or a higher level.
