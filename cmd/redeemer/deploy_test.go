@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,8 +21,8 @@ import (
 )
 
 // The deploy files are checked here as far as this machine can: no Docker
-// engine runs, so the files are parsed and cross-checked against each other
-// and the binary.
+// engine or systemd runs, so the files are parsed and cross-checked against
+// each other and the binary, and systemd's own analyzer reads the unit.
 
 const repoRoot = "../.."
 
@@ -295,4 +297,74 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// skipSystemdEnv opts out of the systemd checks on machines that cannot
+// have systemd-analyze; CI installs it (.ci/run).
+const skipSystemdEnv = "REDEEMER_SKIP_SYSTEMD_ANALYZE"
+
+// maxSecurityExposure is the highest `systemd-analyze security` score the
+// unit may have (0 is best, 10 worst).
+const maxSecurityExposure = 3.0
+
+// The unit passes `systemd-analyze verify` without a warning, and its
+// hardening scores under maxSecurityExposure.
+func TestSystemdUnit(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv(skipSystemdEnv) == "1" {
+			t.Skipf("systemd-analyze not found and %s=1: the unit is not checked", skipSystemdEnv)
+		}
+		t.Fatalf("systemd-analyze not found: install it (apt-get install systemd) or set %s=1 to skip this check", skipSystemdEnv)
+	}
+	unit := string(readRepoFile(t, "deploy/redeemer.service"))
+	const bin = "/usr/local/bin/redeemer"
+	if !strings.Contains(unit, "ExecStart="+bin+" serve ") {
+		t.Fatalf("the unit does not run %s serve", bin)
+	}
+	// verify wants ExecStart's binary to exist; any executable stands in.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "redeemer.service")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(unit, bin, self)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+
+	out, err = exec.Command(analyze, "security", "--offline=true", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for redeemer\.service: ([0-9.]+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no overall exposure in:\n%s", out)
+	}
+	score, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("systemd-analyze security: exposure %.1f", score)
+	if score >= maxSecurityExposure {
+		t.Errorf("exposure %.1f, want under %.1f:\n%s", score, maxSecurityExposure, out)
+	}
+
+	// The secrets arrive as credentials under the names the service is told.
+	for _, want := range []string{
+		"LoadCredential=keystore.json:/etc/redeemer/keystore.json",
+		"LoadCredential=keystore-password:/etc/redeemer/keystore-password",
+		"Environment=REDEEMER_KEYSTORE=keystore.json",
+		"Environment=REDEEMER_PASSWORD_FILE=keystore-password",
+		"EnvironmentFile=",
+		"--config /etc/redeemer/redeemer.conf",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("the unit lacks %q", want)
+		}
+	}
 }
