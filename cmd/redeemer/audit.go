@@ -114,9 +114,10 @@ func (a *auditFlags) validate() []error {
 	if a.databaseURL == "" {
 		errs = append(errs, errRequired("database-url"))
 	}
-	var err error
-	if a.databaseURL, err = withDatabasePassword(a.databaseURL, a.databasePasswordFile); err != nil {
+	if dsn, err := withDatabasePassword(a.databaseURL, a.databasePasswordFile); err != nil {
 		errs = append(errs, err)
+	} else {
+		a.databaseURL = dsn
 	}
 	if a.format != "table" && a.format != "json" {
 		errs = append(errs, fmt.Errorf("--format must be table or json, not %q", a.format))

@@ -118,13 +118,13 @@ func secretPath(path string) string {
 	return path
 }
 
-// readSecretFile reads a password from a file without its trailing line
-// breaks, so a file written by echo works. setting names the flag in
-// errors.
-func readSecretFile(setting, path string) (string, error) {
+// readSecret reads a one-line secret file (a password) without its trailing
+// line breaks, so a file written by echo works. The path may name a systemd
+// credential (see secretPath).
+func readSecret(path string) (string, error) {
 	b, err := os.ReadFile(secretPath(path))
 	if err != nil {
-		return "", fmt.Errorf("--%s: %w", setting, err)
+		return "", err
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
@@ -144,13 +144,14 @@ func withDatabasePassword(dsn, passwordFile string) (string, error) {
 		return dsn, nil
 	}
 	const setting = "database-password-file"
-	pw, err := readSecretFile(setting, passwordFile)
+	pw, err := readSecret(passwordFile)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("--%s: %w", setting, err)
 	}
 	if pw == "" {
 		return "", fmt.Errorf("--%s %s is empty", setting, passwordFile)
 	}
+	errTwice := fmt.Errorf("--%s: --database-url already holds a password; give it in one place only", setting)
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, perr := url.Parse(dsn)
 		if perr != nil {
@@ -159,13 +160,13 @@ func withDatabasePassword(dsn, passwordFile string) (string, error) {
 			return "", errors.New("--database-url is not a valid URL")
 		}
 		if _, has := u.User.Password(); has {
-			return "", fmt.Errorf("--%s: --database-url already holds a password; give it in one place only", setting)
+			return "", errTwice
 		}
 		u.User = url.UserPassword(u.User.Username(), pw)
 		return u.String(), nil
 	}
 	if passwordKeyword.MatchString(dsn) {
-		return "", fmt.Errorf("--%s: --database-url already holds a password; give it in one place only", setting)
+		return "", errTwice
 	}
 	quoted := strings.ReplaceAll(strings.ReplaceAll(pw, `\`, `\\`), `'`, `\'`)
 	return strings.TrimSpace(dsn) + " password='" + quoted + "'", nil

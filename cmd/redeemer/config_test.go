@@ -185,6 +185,14 @@ func TestDatabasePasswordFileReachesDSN(t *testing.T) {
 		t.Errorf("after validate the database URL is %q (err %v), want it to carry the password", f.databaseURL, err)
 	}
 
+	// A missing file is reported as such, not as a missing database URL.
+	bad := serveFlags{databaseURL: "postgres://redeemer@db.example/redeemer",
+		databasePasswordFile: filepath.Join(t.TempDir(), "missing")}
+	if _, _, err := bad.validate(); err == nil || !strings.Contains(err.Error(), "--database-password-file") ||
+		strings.Contains(err.Error(), "--database-url (or") {
+		t.Errorf("serve with a missing password file: err = %v, want it named alone", err)
+	}
+
 	// Under systemd a relative path names a credential.
 	t.Setenv("CREDENTIALS_DIRECTORY", filepath.Dir(file))
 	if got, err := withDatabasePassword("postgres://u@h/d", "db-password"); err != nil || !strings.Contains(got, "p%40ss") {

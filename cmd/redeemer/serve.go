@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
@@ -130,8 +129,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // password file's content into databaseURL.
 func (f *serveFlags) validate() (recipient, controller common.Address, err error) {
 	var errs []error
-	if f.databaseURL, err = withDatabasePassword(f.databaseURL, f.databasePasswordFile); err != nil {
-		errs = append(errs, err)
+	if dsn, perr := withDatabasePassword(f.databaseURL, f.databasePasswordFile); perr != nil {
+		errs = append(errs, perr)
+	} else {
+		f.databaseURL = dsn
 	}
 	required := map[string]string{
 		"database-url": f.databaseURL, "eth-url": f.ethURL, "controller": f.controller,
@@ -183,11 +184,11 @@ func loadKey(keystorePath, passwordPath string) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	pw, err := os.ReadFile(secretPath(passwordPath))
+	pw, err := readSecret(passwordPath)
 	if err != nil {
 		return nil, fmt.Errorf("password file: %w", err)
 	}
-	key, err := keystore.DecryptKey(blob, strings.TrimRight(string(pw), "\r\n"))
+	key, err := keystore.DecryptKey(blob, pw)
 	if err != nil {
 		return nil, fmt.Errorf("keystore %s: cannot decrypt with the given password file: %w", keystorePath, err)
 	}
