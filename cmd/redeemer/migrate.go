@@ -16,15 +16,23 @@ import (
 	"redeemer/store"
 )
 
-// migrateUsage lists the migrate verbs; those in dropVerbs undo migrations,
-// dropping tables with the tickets in them.
+// migrateUsage lists the migrate verbs; those dropVerb knows undo
+// migrations, dropping tables with the tickets in them.
 const migrateUsage = "usage: redeemer migrate [--database-url URL] [--yes] up | up-by-one | up-to VERSION | down | down-to VERSION | redo | reset | status | version"
 
-var dropVerbs = map[string]string{
-	"down":    "rolls back the latest migration",
-	"down-to": "rolls back every migration above the given version",
-	"redo":    "rolls back the latest migration and applies it again",
-	"reset":   "rolls back every migration",
+// dropVerb says what a rolling-back verb does; ok is false for the others.
+func dropVerb(verb string) (what string, ok bool) {
+	switch verb {
+	case "down":
+		return "rolls back the latest migration", true
+	case "down-to":
+		return "rolls back every migration above the given version", true
+	case "redo":
+		return "rolls back the latest migration and applies it again", true
+	case "reset":
+		return "rolls back every migration", true
+	}
+	return "", false
 }
 
 // console is where a destructive migration is confirmed: the standard input
@@ -75,7 +83,7 @@ func runMigrateWith(ctx context.Context, con console, args []string, stderr io.W
 	switch verb {
 	case "up", "up-by-one", "up-to", "status", "version":
 	default:
-		what, drops := dropVerbs[verb]
+		what, drops := dropVerb(verb)
 		if !drops {
 			return fmt.Errorf("unknown migrate command %q\n%s", verb, migrateUsage)
 		}
