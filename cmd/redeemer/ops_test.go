@@ -308,7 +308,7 @@ func TestReadyzNamesStaleSchema(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dsn := storetest.New(t)
-	if err := store.Migrate(ctx, dsn, "down"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "down"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(ctx, dsn)
