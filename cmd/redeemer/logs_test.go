@@ -265,7 +265,7 @@ func TestDevLogsThroughHandlerAndStops(t *testing.T) {
 		}
 	})
 	dir := t.TempDir()
-	out := runUntilReady(t, []string{"dev", "--database-url", dsn, "--eth-rpc-addr", "", "--grpc-addr", "127.0.0.1:0",
+	out := runUntilReady(t, []string{"dev", "--database-url", dsn, "--eth-rpc-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0",
 		"--metrics-addr", "", "--data-dir", filepath.Join(dir, "data"), "--block-time", "200ms", "--log-format", "json"})
 	lines := jsonLines(t, out)
 	if created := withMsg(lines, "created database"); len(created) != 1 || created[0]["database"] != name {

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the keystore password (required)")
 	fs.BoolVar(&f.migrate, "migrate", false, "apply pending database migrations at start")
 	f.serviceFlags.register(fs, "0.0.0.0:8935")
-	f.redeem.register(fs, 3, 250*time.Millisecond)
+	f.redeem.register(fs, 3, time.Second)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
