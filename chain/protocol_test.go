@@ -268,6 +268,33 @@ func (e *env) events(r *types.Receipt) receiptEvents {
 	return ev
 }
 
+// eventNames names the receipt's logs in order, by the ABI of the contract
+// that emitted each: the dev contracts and BondingManager's.
+func (e *env) eventNames(r *types.Receipt) []string {
+	e.t.Helper()
+	var names []string
+	for _, l := range r.Logs {
+		md := map[common.Address]*bind.MetaData{
+			e.p.Addresses().TicketBroker:   contracts.TicketBrokerMetaData,
+			e.p.Addresses().BondingManager: contracts.BondingManagerMetaData,
+			e.p.Addresses().RoundsManager:  contracts.RoundsManagerMetaData,
+		}[l.Address]
+		if md == nil {
+			e.t.Fatalf("log from unknown contract %s", l.Address)
+		}
+		a, err := md.GetAbi()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ev, err := a.EventByID(l.Topics[0])
+		if err != nil {
+			e.t.Fatalf("log topic %s of %s: %v", l.Topics[0], l.Address, err)
+		}
+		names = append(names, ev.Name)
+	}
+	return names
+}
+
 func TestTicketHashMatchesContract(t *testing.T) {
 	e := newEnv(t, devchain.Options{})
 	rng := mrand.New(mrand.NewPCG(1, 2))
@@ -395,7 +422,7 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 	}{
 		{"signed by another key", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			return tk, e.sign(tk, other), rnd
-		}, "invalid signature"},
+		}, "invalid signature over ticket hash"},
 		{"high s", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			// (r, N-s, v^1) recovers the same signer; only the low-s rule
 			// rejects it.
@@ -408,18 +435,24 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 			hs.FillBytes(out[32:64])
 			out[64] = 55 - sig[64]
 			return tk, out, rnd
-		}, "lower half"},
+		}, "ECDSA: invalid signature 's' value"},
 		{"v not 27 or 28", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			out := append([]byte(nil), sig...)
 			out[64] -= 27
 			return tk, out, rnd
-		}, "v must be 27 or 28"},
+		}, "ECDSA: invalid signature 'v' value"},
 		{"short signature", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			return tk, sig[:64], rnd
-		}, "65 bytes"},
+		}, "INVALID_SIGNATURE_LENGTH"},
+		{"r not on the curve", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+			// ecrecover finds no signer for r = 0.
+			out := append([]byte(nil), sig...)
+			clear(out[:32])
+			return tk, out, rnd
+		}, "ECDSA: invalid signature"},
 		{"wrong recipientRand", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			return tk, sig, new(big.Int).Add(rnd, big.NewInt(1))
-		}, "recipientRand does not match"},
+		}, "recipientRand does not match recipientRandHash"},
 		{"losing ticket", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.WinProb = big.NewInt(1)
 			sig := e.sign(tk, sender.Key)
@@ -431,15 +464,15 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 		{"wrong creation round block hash", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.CreationRoundBlockHash[0] ^= 0xff
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "creationRoundBlockHash is invalid"},
+		}, "ticket creationRoundBlockHash invalid for creationRound"},
 		{"creation round not initialized", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.CreationRound++
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "creation round is not initialized"},
+		}, "ticket creationRound does not have a block hash"},
 		{"empty auxData", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.CreationRound, tk.CreationRoundBlockHash = 0, common.Hash{}
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "auxData must be 64 bytes"},
+		}, "invalid length for ticket auxData: must be 64 bytes"},
 		{"inactive recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.Recipient = e.c.Redeemer().Address
 			return tk, e.sign(tk, sender.Key), rnd
@@ -447,7 +480,11 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 		{"zero recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.Recipient = common.Address{}
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "ticket recipient is zero"},
+		}, "ticket recipient is null address"},
+		{"zero sender", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+			tk.Sender = common.Address{}
+			return tk, e.sign(tk, sender.Key), rnd
+		}, "ticket sender is null address"},
 		{"unfunded sender", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.Sender = crypto.PubkeyToAddress(other.PublicKey)
 			return tk, e.sign(tk, other), rnd
@@ -649,13 +686,13 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	auth = e.transactor(s)
 	auth.Value = eth(3)
 	_, err = e.broker.FundDepositAndReserve(auth, eth(1), eth(1))
-	wantRevert(t, err, "msg.value does not equal")
+	wantRevert(t, err, "msg.value does not equal sum of deposit amount and reserve amount")
 	info := e.senderInfo(addr)
 	wantEq(t, "deposit", info.Deposit, eth(11))
 	wantEq(t, "reserve", info.FundsRemaining, eth(12))
 
 	_, err = e.broker.CancelUnlock(e.transactor(s))
-	wantRevert(t, err, "no unlock in progress")
+	wantRevert(t, err, "no unlock request in progress")
 
 	round, _ := e.p.CurrentRound(e.ctx)
 	period, _ := e.p.UnlockPeriod(e.ctx)
@@ -670,7 +707,7 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	}
 	wantEq(t, "withdrawRound", e.senderInfo(addr).WithdrawRound, end)
 	_, err = e.broker.Unlock(e.transactor(s))
-	wantRevert(t, err, "unlock already in progress")
+	wantRevert(t, err, "unlock already initiated")
 
 	tx, err = e.broker.CancelUnlock(e.transactor(s))
 	ev = e.events(e.mustMine("cancelUnlock", tx, err))
@@ -684,7 +721,7 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	tx, err = e.broker.Unlock(e.transactor(s))
 	e.mustMine("unlock again", tx, err)
 	_, err = e.broker.Withdraw(e.transactor(s))
-	wantRevert(t, err, "unlock period has not ended")
+	wantRevert(t, err, "account is locked")
 
 	for range period.Int64() {
 		if _, err := e.c.AdvanceRound(e.ctx); err != nil {
@@ -700,12 +737,40 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	}
 	gas := new(big.Int).Mul(new(big.Int).SetUint64(r.GasUsed), r.EffectiveGasPrice)
 	wantEq(t, "sender balance rise", new(big.Int).Sub(e.balance(addr), bal), new(big.Int).Sub(eth(23), gas))
+	// The withdraw round stays: the sender remains unlocked until it funds
+	// itself again.
 	info = e.senderInfo(addr)
-	if info.Deposit.Sign() != 0 || info.FundsRemaining.Sign() != 0 || info.WithdrawRound.Sign() != 0 {
+	if info.Deposit.Sign() != 0 || info.FundsRemaining.Sign() != 0 || info.WithdrawRound.Cmp(end) <= 0 {
 		t.Fatalf("sender info after withdraw %+v", info)
+	}
+	if ok, _ := e.p.IsUnlockInProgress(e.ctx, addr); !ok {
+		t.Fatal("unlock no longer in progress after withdraw")
 	}
 	_, err = e.broker.Withdraw(e.transactor(s))
 	wantRevert(t, err, "sender deposit and reserve are zero")
+
+	// Funding by someone else leaves the unlock alone; the sender's own
+	// funding cancels it, before the funding events.
+	auth = e.transactor(e.c.Senders()[0])
+	auth.Value = eth(1)
+	tx, err = e.broker.FundDepositAndReserveFor(auth, addr, eth(1), eth(0))
+	r = e.mustMine("fund for the sender", tx, err)
+	if got := strings.Join(e.eventNames(r), " "); got != "ReserveFunded DepositFunded" {
+		t.Fatalf("third-party funding events: %s", got)
+	}
+	if ok, _ := e.p.IsUnlockInProgress(e.ctx, addr); !ok {
+		t.Fatal("funding by another account cancelled the unlock")
+	}
+	auth = e.transactor(s)
+	auth.Value = eth(3)
+	tx, err = e.broker.FundDepositAndReserve(auth, eth(1), eth(2))
+	r = e.mustMine("fund after withdraw", tx, err)
+	if got := strings.Join(e.eventNames(r), " "); got != "UnlockCancelled ReserveFunded DepositFunded" {
+		t.Fatalf("own funding events: %s", got)
+	}
+	if ok, _ := e.p.IsUnlockInProgress(e.ctx, addr); ok {
+		t.Fatal("unlock still in progress after the sender funded itself")
+	}
 }
 
 func TestNewProtocolFailsClearly(t *testing.T) {

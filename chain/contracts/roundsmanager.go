@@ -35,8 +35,8 @@ var (
 
 // RoundsManagerMetaData contains all meta data concerning the RoundsManager contract.
 var RoundsManagerMetaData = &bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"initialRoundLength\",\"type\":\"uint256\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"}],\"name\":\"NewRound\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"}],\"name\":\"blockHashForRound\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"blockNum\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRoundInitialized\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"initializeRound\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastInitializedRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"roundLength\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"newRoundLength\",\"type\":\"uint256\"}],\"name\":\"setRoundLength\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
-	Bin: "0x60a060405234801561000f575f5ffd5b5060405161050638038061050683398101604081905261002e91610116565b33608052806100835760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f736974697665000000604482015260640160405180910390fd5b5f81905561009761009261009d565b6100af565b50610171565b5f80546100aa904361012d565b905090565b5f6100bb60014361014c565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061010a9084815260200190565b60405180910390a25050565b5f60208284031215610126575f5ffd5b5051919050565b5f8261014757634e487b7160e01b5f52601260045260245ffd5b500490565b8181038181111561016b57634e487b7160e01b5f52601160045260245ffd5b92915050565b6080516103766101905f395f8181610117015261017601526103765ff3fe608060405234801561000f575f5ffd5b5060043610610090575f3560e01c80638a19c8bc116100635780638a19c8bc146100fc5780638ae63d6d146101045780638b649b941461010a5780638da5cb5b14610112578063d4807fb214610151575f5ffd5b8063219bc76c146100945780633aa4add4146100b1578063681312f5146100de5780638807f36e146100f3575b5f5ffd5b61009c610159565b60405190151581526020015b60405180910390f35b6100d06100bf36600461031b565b5f9081526002602052604090205490565b6040519081526020016100a8565b6100f16100ec36600461031b565b61016b565b005b6100d060015481565b6100d061023b565b436100d0565b6100d05f5481565b6101397f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016100a8565b6100f161024d565b5f61016261023b565b60015414905090565b336001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016146101e85760405162461bcd60e51b815260206004820152601760248201527f63616c6c6572206973206e6f7420746865206f776e657200000000000000000060448201526064015b60405180910390fd5b5f81116102375760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f73697469766500000060448201526064016101df565b5f55565b5f80546102489043610332565b905090565b610255610159565b156102a25760405162461bcd60e51b815260206004820152601960248201527f726f756e6420616c726561647920696e697469616c697a65640000000000000060448201526064016101df565b6102b26102ad61023b565b6102b4565b565b5f6102c0600143610351565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061030f9084815260200190565b60405180910390a25050565b5f6020828403121561032b575f5ffd5b5035919050565b5f8261034c57634e487b7160e01b5f52601260045260245ffd5b500490565b8181038181111561037057634e487b7160e01b5f52601160045260245ffd5b9291505056",
+	ABI: "[{\"inputs\":[{\"internalType\":\"address\",\"name\":\"controllerAddress\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"initialRoundLength\",\"type\":\"uint256\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"}],\"name\":\"NewRound\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"}],\"name\":\"blockHashForRound\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"blockNum\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"controller\",\"outputs\":[{\"internalType\":\"contractIController\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRoundInitialized\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"initializeRound\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastInitializedRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"roundLength\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"newRoundLength\",\"type\":\"uint256\"}],\"name\":\"setRoundLength\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	Bin: "0x60c060405234801561000f575f5ffd5b506040516106a83803806106a883398101604081905261002e91610170565b33608052816001600160a01b0381166100835760405162461bcd60e51b8152602060048201526012602482015271636f6e74726f6c6c6572206973207a65726f60701b60448201526064015b60405180910390fd5b6001600160a01b031660a052806100dc5760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f736974697665000000604482015260640161007a565b5f8190556100f06100eb6100f7565b610109565b50506101eb565b5f805461010490436101a7565b905090565b5f6101156001436101c6565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e786906101649084815260200190565b60405180910390a25050565b5f5f60408385031215610181575f5ffd5b82516001600160a01b0381168114610197575f5ffd5b6020939093015192949293505050565b5f826101c157634e487b7160e01b5f52601260045260245ffd5b500490565b818103818111156101e557634e487b7160e01b5f52601160045260245ffd5b92915050565b60805160a05161048e61021a5f395f8181610169015261028101525f818161012201526101a8015261048e5ff3fe608060405234801561000f575f5ffd5b506004361061009b575f3560e01c80638ae63d6d116100635780638ae63d6d1461010f5780638b649b94146101155780638da5cb5b1461011d578063d4807fb21461015c578063f77c479114610164575f5ffd5b8063219bc76c1461009f5780633aa4add4146100bc578063681312f5146100e95780638807f36e146100fe5780638a19c8bc14610107575b5f5ffd5b6100a761018b565b60405190151581526020015b60405180910390f35b6100db6100ca36600461040d565b5f9081526002602052604090205490565b6040519081526020016100b3565b6100fc6100f736600461040d565b61019d565b005b6100db60015481565b6100db61026d565b436100db565b6100db5f5481565b6101447f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016100b3565b6100fc61027f565b6101447f000000000000000000000000000000000000000000000000000000000000000081565b5f61019461026d565b60015414905090565b336001600160a01b037f0000000000000000000000000000000000000000000000000000000000000000161461021a5760405162461bcd60e51b815260206004820152601760248201527f63616c6c6572206973206e6f7420746865206f776e657200000000000000000060448201526064015b60405180910390fd5b5f81116102695760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f7369746976650000006044820152606401610211565b5f55565b5f805461027a9043610424565b905090565b7f00000000000000000000000000000000000000000000000000000000000000006001600160a01b0316635c975abb6040518163ffffffff1660e01b8152600401602060405180830381865afa1580156102db573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906102ff9190610443565b1561033f5760405162461bcd60e51b815260206004820152601060248201526f1cde5cdd195b481a5cc81c185d5cd95960821b6044820152606401610211565b61034761018b565b156103945760405162461bcd60e51b815260206004820152601960248201527f726f756e6420616c726561647920696e697469616c697a6564000000000000006044820152606401610211565b6103a461039f61026d565b6103a6565b565b5f6103b2600143610469565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e786906104019084815260200190565b60405180910390a25050565b5f6020828403121561041d575f5ffd5b5035919050565b5f8261043e57634e487b7160e01b5f52601260045260245ffd5b500490565b5f60208284031215610453575f5ffd5b81518015158114610462575f5ffd5b9392505050565b8181038181111561048857634e487b7160e01b5f52601160045260245ffd5b9291505056",
 }
 
 // RoundsManagerABI is the input ABI used to generate the binding from.
@@ -48,7 +48,7 @@ var RoundsManagerABI = RoundsManagerMetaData.ABI
 var RoundsManagerBin = RoundsManagerMetaData.Bin
 
 // DeployRoundsManager deploys a new Ethereum contract, binding an instance of RoundsManager to it.
-func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, initialRoundLength *big.Int) (common.Address, *types.Transaction, *RoundsManager, error) {
+func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, controllerAddress common.Address, initialRoundLength *big.Int) (common.Address, *types.Transaction, *RoundsManager, error) {
 	parsed, err := RoundsManagerMetaData.GetAbi()
 	if err != nil {
 		return common.Address{}, nil, nil, err
@@ -57,7 +57,7 @@ func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, 
 		return common.Address{}, nil, nil, errors.New("GetABI returned nil")
 	}
 
-	address, tx, contract, err := bind.DeployContract(auth, *parsed, common.FromHex(RoundsManagerBin), backend, initialRoundLength)
+	address, tx, contract, err := bind.DeployContract(auth, *parsed, common.FromHex(RoundsManagerBin), backend, controllerAddress, initialRoundLength)
 	if err != nil {
 		return common.Address{}, nil, nil, err
 	}
@@ -266,6 +266,37 @@ func (_RoundsManager *RoundsManagerSession) BlockNum() (*big.Int, error) {
 // Solidity: function blockNum() view returns(uint256)
 func (_RoundsManager *RoundsManagerCallerSession) BlockNum() (*big.Int, error) {
 	return _RoundsManager.Contract.BlockNum(&_RoundsManager.CallOpts)
+}
+
+// Controller is a free data retrieval call binding the contract method 0xf77c4791.
+//
+// Solidity: function controller() view returns(address)
+func (_RoundsManager *RoundsManagerCaller) Controller(opts *bind.CallOpts) (common.Address, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "controller")
+
+	if err != nil {
+		return *new(common.Address), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+
+	return out0, err
+
+}
+
+// Controller is a free data retrieval call binding the contract method 0xf77c4791.
+//
+// Solidity: function controller() view returns(address)
+func (_RoundsManager *RoundsManagerSession) Controller() (common.Address, error) {
+	return _RoundsManager.Contract.Controller(&_RoundsManager.CallOpts)
+}
+
+// Controller is a free data retrieval call binding the contract method 0xf77c4791.
+//
+// Solidity: function controller() view returns(address)
+func (_RoundsManager *RoundsManagerCallerSession) Controller() (common.Address, error) {
+	return _RoundsManager.Contract.Controller(&_RoundsManager.CallOpts)
 }
 
 // CurrentRound is a free data retrieval call binding the contract method 0x8a19c8bc.

@@ -134,7 +134,7 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	}
 	controllerAddr, tx, controller, err := contracts.DeployController(owner(), b)
 	bt.add("deploy Controller", tx, err)
-	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, new(big.Int).SetUint64(opts.RoundLength))
+	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, controllerAddr, new(big.Int).SetUint64(opts.RoundLength))
 	bt.add("deploy RoundsManager", tx, err)
 	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner(), b)
 	bt.add("deploy BondingManager", tx, err)

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 interface IController {
     function getContract(bytes32 id) external view returns (address);
+    function paused() external view returns (bool);
 }
 
 interface IRoundsManager {

@@ -2,11 +2,12 @@
 pragma solidity ^0.8.28;
 
 import {Owned} from "./Owned.sol";
+import {Managed} from "./Managed.sol";
 import {IRoundsManager} from "./Interfaces.sol";
 
 /// @notice Rounds of a fixed number of blocks. On the dev chain the block
 /// number stands in for Arbitrum's L1 block number.
-contract RoundsManager is Owned, IRoundsManager {
+contract RoundsManager is Owned, Managed, IRoundsManager {
     uint256 public roundLength;
     uint256 public lastInitializedRound;
 
@@ -14,7 +15,7 @@ contract RoundsManager is Owned, IRoundsManager {
 
     event NewRound(uint256 indexed round, bytes32 blockHash);
 
-    constructor(uint256 initialRoundLength) {
+    constructor(address controllerAddress, uint256 initialRoundLength) Managed(controllerAddress) {
         require(initialRoundLength > 0, "round length must be positive");
         roundLength = initialRoundLength;
         // Initializing the deployment round here means a freshly deployed
@@ -45,7 +46,7 @@ contract RoundsManager is Owned, IRoundsManager {
         return roundBlockHash[round];
     }
 
-    function initializeRound() external {
+    function initializeRound() external whenSystemNotPaused {
         require(!currentRoundInitialized(), "round already initialized");
         _initialize(currentRound());
     }
