@@ -1,10 +1,12 @@
 package chain_test
 
 // Behaviours of the protocol's deployed contracts that the dev contracts
-// reproduce because the service depends on them.
+// reproduce because the service depends on them: the order of the
+// redemption checks and payment into BondingManager's fee pool.
 
 import (
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -23,6 +25,11 @@ func (e *env) losing(tk *chain.Ticket, rnd *big.Int, key devchain.Account) []byt
 		e.t.Skip("ticket won at probability 2^-256")
 	}
 	return sig
+}
+
+func (e *env) pendingFees() *big.Int {
+	e.t.Helper()
+	return e.fees(e.c.Recipient().Address)
 }
 
 // TestRedeemChecksInDeployedOrder feeds redeemWinningTicket tickets that
@@ -124,4 +131,70 @@ func TestRedeemChecksInDeployedOrder(t *testing.T) {
 	e.c.Commit()
 	_, err = e.redeem(zero, zeroSig, zeroRand)
 	wantRevert(t, err, "current round is not initialized")
+}
+
+// TestRedeemPaysRecipientFeePool: a winning ticket is paid into the
+// recipient's fee pool in BondingManager, deposit first, then reserve, with
+// the events in the deployed order. A registered recipient outside the
+// active set is still paid from the deposit but gets no reserve; an
+// unregistered one cannot be paid at all.
+func TestRedeemPaysRecipientFeePool(t *testing.T) {
+	e := newEnv(t, devchain.Options{Senders: 3, Deposit: eth(1), Reserve: eth(10)})
+	a, b, c := e.c.Senders()[0], e.c.Senders()[1], e.c.Senders()[2]
+	recipient := e.c.Recipient().Address
+	brokerAddr := e.p.Addresses().TicketBroker
+
+	balance, brokerBalance, fees := e.balance(recipient), e.balance(brokerAddr), e.pendingFees()
+	tk, sig, rnd := e.ticket(a, eth(3))
+	r, err := e.redeem(tk, sig, rnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(e.eventNames(r), " "); got != "ReserveClaimed WinningTicketTransfer WinningTicketRedeemed" {
+		t.Fatalf("events %s", got)
+	}
+	ev := e.events(r)
+	if ev.claims[0].Amount.Cmp(eth(2)) != 0 || ev.transfers[0].Amount.Cmp(eth(3)) != 0 {
+		t.Fatalf("claimed %s, transferred %s; want 2 and 3 ETH", ev.claims[0].Amount, ev.transfers[0].Amount)
+	}
+	wantEq(t, "fee pool rise", new(big.Int).Sub(e.pendingFees(), fees), eth(3))
+	wantEq(t, "recipient balance", e.balance(recipient), balance)
+	wantEq(t, "TicketBroker balance", e.balance(brokerAddr), brokerBalance)
+
+	// Out of the active set but still registered: the deposit pays, the
+	// reserve does not.
+	e.setActive(recipient, false)
+	fees = e.pendingFees()
+	tk, sig, rnd = e.ticket(b, eth(3))
+	r, err = e.redeem(tk, sig, rnd)
+	if err != nil {
+		t.Fatalf("inactive registered recipient: %v", err)
+	}
+	if got := strings.Join(e.eventNames(r), " "); got != "WinningTicketTransfer WinningTicketRedeemed" {
+		t.Fatalf("inactive recipient, deposit 1 of 3: events %s", got)
+	}
+	wantEq(t, "fee pool rise, inactive", new(big.Int).Sub(e.pendingFees(), fees), eth(1))
+	// Deposit gone, reserve out of reach: redeemed (and used up) for
+	// nothing.
+	tk, sig, rnd = e.ticket(b, eth(3))
+	r, err = e.redeem(tk, sig, rnd)
+	if err != nil {
+		t.Fatalf("inactive recipient, empty deposit: %v", err)
+	}
+	if got := strings.Join(e.eventNames(r), " "); got != "WinningTicketRedeemed" {
+		t.Fatalf("inactive recipient, empty deposit: events %s", got)
+	}
+	if !e.used(tk) {
+		t.Fatal("ticket paid nothing but is not marked used")
+	}
+	wantEq(t, "fee pool rise, nothing paid", new(big.Int).Sub(e.pendingFees(), fees), eth(1))
+
+	tx, err := e.p.BondingManager().SetRegisteredTranscoder(e.transactor(e.c.Owner()), recipient, false)
+	e.mustMine("unregister recipient", tx, err)
+	tk, sig, rnd = e.ticket(c, eth(1))
+	_, err = e.redeem(tk, sig, rnd)
+	wantRevert(t, err, "transcoder must be registered")
+
+	_, err = e.p.BondingManager().UpdateTranscoderWithFees(e.transactor(e.c.Owner()), recipient, eth(1), big.NewInt(1))
+	wantRevert(t, err, "caller must be TicketBroker")
 }

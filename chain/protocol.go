@@ -274,6 +274,18 @@ func (p *Protocol) IsActiveTranscoder(ctx context.Context, addr common.Address) 
 	return ok, nil
 }
 
+// PendingFees is BondingManager.pendingFees: the fees credited to
+// transcoder, where winning tickets are paid, and not yet withdrawn.
+func (p *Protocol) PendingFees(ctx context.Context, transcoder common.Address) (*big.Int, error) {
+	// The round argument is ignored by the contract, which always answers
+	// for the current round.
+	v, err := p.bonding.PendingFees(p.call(ctx), transcoder, new(big.Int))
+	if err != nil {
+		return nil, fmt.Errorf("BondingManager.pendingFees(%s): %w", transcoder, err)
+	}
+	return v, nil
+}
+
 // BrokerTicket converts t to the tuple redeemWinningTicket and getTicketHash
 // take.
 func BrokerTicket(t *Ticket) contracts.TicketBrokerTicket {

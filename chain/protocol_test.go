@@ -132,6 +132,17 @@ func (e *env) balance(a common.Address) *big.Int {
 	return b
 }
 
+// fees is the recipient's fee pool in BondingManager, where winning tickets
+// are paid.
+func (e *env) fees(a common.Address) *big.Int {
+	e.t.Helper()
+	v, err := e.p.PendingFees(e.ctx, a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
+}
+
 func (e *env) senderInfo(a common.Address) chain.SenderInfo {
 	e.t.Helper()
 	info, err := e.p.SenderInfo(e.ctx, a)
@@ -347,12 +358,15 @@ func TestRedeemWinningTicket(t *testing.T) {
 	tk, sig, rnd := e.ticket(sender, face)
 
 	balBefore := e.balance(recipient)
+	feesBefore := e.fees(recipient)
 	infoBefore := e.senderInfo(sender.Address)
 	r, err := e.redeem(tk, sig, rnd)
 	if err != nil {
 		t.Fatalf("redeem: %v", err)
 	}
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), balBefore), face)
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), feesBefore), face)
+	// The money goes to the fee pool, not to the recipient's account.
+	wantEq(t, "recipient balance", e.balance(recipient), balBefore)
 	infoAfter := e.senderInfo(sender.Address)
 	wantEq(t, "deposit", infoAfter.Deposit, new(big.Int).Sub(infoBefore.Deposit, face))
 	wantEq(t, "reserve", infoAfter.FundsRemaining, infoBefore.FundsRemaining)
@@ -473,10 +487,12 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 			tk.CreationRound, tk.CreationRoundBlockHash = 0, common.Hash{}
 			return tk, e.sign(tk, sender.Key), rnd
 		}, "invalid length for ticket auxData: must be 64 bytes"},
-		{"inactive recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+		{"unregistered recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+			// Refused by BondingManager when the deposit is credited to a
+			// fee pool the recipient does not have.
 			tk.Recipient = e.c.Redeemer().Address
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "recipient is not an active transcoder"},
+		}, "transcoder must be registered"},
 		{"zero recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.Recipient = common.Address{}
 			return tk, e.sign(tk, sender.Key), rnd
@@ -582,12 +598,12 @@ func TestReserveAllocation(t *testing.T) {
 
 	// Face value above the deposit: the rest comes from the reserve.
 	tk, sig, rnd := e.ticket(e.c.Senders()[0], eth(12))
-	bal := e.balance(recipient)
+	fees := e.fees(recipient)
 	r, err := e.redeem(tk, sig, rnd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), bal), eth(12))
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), fees), eth(12))
 	ev := e.events(r)
 	if len(ev.claims) != 1 || ev.claims[0].ReserveHolder != sender || ev.claims[0].Claimant != recipient || ev.claims[0].Amount.Cmp(eth(2)) != 0 {
 		t.Fatalf("ReserveClaimed %+v", ev.claims)
@@ -603,12 +619,12 @@ func TestReserveAllocation(t *testing.T) {
 
 	// The face value exceeds the allocation: only the allocation is paid.
 	tk, sig, rnd = e.ticket(e.c.Senders()[0], eth(5))
-	bal = e.balance(recipient)
+	fees = e.fees(recipient)
 	r, err = e.redeem(tk, sig, rnd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), bal), eth(3))
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), fees), eth(3))
 	ev = e.events(r)
 	if len(ev.transfers) != 1 || ev.transfers[0].Amount.Cmp(eth(3)) != 0 || len(ev.redeemed) != 1 || ev.redeemed[0].FaceValue.Cmp(eth(5)) != 0 {
 		t.Fatalf("transfers %+v redeemed %+v", ev.transfers, ev.redeemed)
@@ -649,10 +665,10 @@ func TestBatchRedeemSkipsBadTickets(t *testing.T) {
 	sigs := [][]byte{sig1, badSig, usedSig, sig2}
 	rands := []*big.Int{rand1, badRand, usedRand, rand2}
 
-	bal := e.balance(recipient)
+	fees := e.fees(recipient)
 	tx, err := e.broker.BatchRedeemWinningTickets(e.transactor(e.c.Redeemer()), tickets, sigs, rands)
 	r := e.mustMine("batch redeem", tx, err)
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), bal), eth(3))
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), fees), eth(3))
 	if !e.used(good1) || !e.used(good2) || e.used(bad) {
 		t.Fatalf("used: good1 %v good2 %v bad %v", e.used(good1), e.used(good2), e.used(bad))
 	}

@@ -136,7 +136,7 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	bt.add("deploy Controller", tx, err)
 	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, controllerAddr, new(big.Int).SetUint64(opts.RoundLength))
 	bt.add("deploy RoundsManager", tx, err)
-	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner(), b)
+	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner(), b, controllerAddr)
 	bt.add("deploy BondingManager", tx, err)
 	brokerAddr, tx, broker, err := contracts.DeployTicketBroker(owner(), b, controllerAddr)
 	bt.add("deploy TicketBroker", tx, err)

@@ -15,4 +15,5 @@ interface IRoundsManager {
 interface IBondingManager {
     function getTranscoderPoolSize() external view returns (uint256);
     function isActiveTranscoder(address transcoder) external view returns (bool);
+    function updateTranscoderWithFees(address transcoder, uint256 fees, uint256 round) external;
 }

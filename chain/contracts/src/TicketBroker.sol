@@ -208,17 +208,16 @@ contract TicketBroker is Owned, Managed {
 
     // ---- redemption ----
 
-    /// @notice Pays a winning ticket to its recipient: from the sender's
-    /// deposit first, then from the recipient's allocation of the reserve.
-    /// Anyone may submit it.
+    /// @notice Pays a winning ticket to its recipient's fee pool in
+    /// BondingManager: from the sender's deposit first, then from the
+    /// recipient's allocation of the reserve. Anyone may submit it.
     function redeemWinningTicket(Ticket calldata ticket, bytes calldata sig, uint256 recipientRand)
         external
         whenSystemNotPaused
         currentRoundInitialized
     {
         bytes32 ticketHash = getTicketHash(ticket);
-        _requireValidWinningTicket(ticket, ticketHash, sig, recipientRand);
-        require(bondingManager().isActiveTranscoder(ticket.recipient), "recipient is not an active transcoder");
+        uint256 creationRound = _requireValidWinningTicket(ticket, ticketHash, sig, recipientRand);
 
         Sender storage s = senders[ticket.sender];
         require(_isLocked(s), "sender is unlocked");
@@ -236,6 +235,7 @@ contract TicketBroker is Owned, Managed {
         }
 
         if (amount > 0) {
+            bondingManager().updateTranscoderWithFees(ticket.recipient, amount, creationRound);
             emit WinningTicketTransfer(ticket.sender, ticket.recipient, amount);
         }
         emit WinningTicketRedeemed(
@@ -247,11 +247,6 @@ contract TicketBroker is Owned, Managed {
             recipientRand,
             ticket.auxData
         );
-
-        if (amount > 0) {
-            (bool ok,) = payable(ticket.recipient).call{value: amount}("");
-            require(ok, "transfer to recipient failed");
-        }
     }
 
     /// @notice Redeems each ticket independently: one that fails (already
