@@ -2,7 +2,8 @@ package chain_test
 
 // Behaviours of the protocol's deployed contracts that the dev contracts
 // reproduce because the service depends on them: the order of the
-// redemption checks and payment into BondingManager's fee pool.
+// redemption checks, the reserve allocation's unclamped subtraction and
+// payment into BondingManager's fee pool.
 
 import (
 	"math/big"
@@ -131,6 +132,55 @@ func TestRedeemChecksInDeployedOrder(t *testing.T) {
 	e.c.Commit()
 	_, err = e.redeem(zero, zeroSig, zeroRand)
 	wantRevert(t, err, "current round is not initialized")
+}
+
+// TestClaimableReserveUnderflowsWhenPoolGrows: the deployed
+// claimableReserve subtracts what the claimant already claimed this round
+// without clamping, so when transcoders join mid-round after a claim it
+// reverts, and so does every redemption that needs that sender's reserve.
+func TestClaimableReserveUnderflowsWhenPoolGrows(t *testing.T) {
+	e := newEnv(t, devchain.Options{Deposit: eth(10), Reserve: eth(10)})
+	sender := e.c.Senders()[0]
+	recipient := e.c.Recipient().Address
+
+	// 10 from the deposit, 5 from the reserve: 5 claimed, 5 left.
+	tk, sig, rnd := e.ticket(sender, eth(15))
+	if _, err := e.redeem(tk, sig, rnd); err != nil {
+		t.Fatal(err)
+	}
+	wantEq(t, "claimed", e.claimed(sender.Address, recipient), eth(5))
+	wantEq(t, "claimable", e.claimable(sender.Address, recipient), eth(5))
+
+	// Pool of 3: (5 + 5) / 3 − 5 is below zero.
+	for _, name := range []string{"joiner-1", "joiner-2"} {
+		e.setActive(devchain.DevAccount(name).Address, true)
+	}
+	_, err := e.p.ClaimableReserve(e.ctx, sender.Address, recipient)
+	if err == nil {
+		t.Fatal("claimableReserve answered after the pool grew past the recipient's claim")
+	}
+	if got := chain.RevertReason(err); got != "arithmetic underflow or overflow" {
+		t.Fatalf("claimableReserve revert reason %q (error %v), want the arithmetic underflow panic", got, err)
+	}
+	if alloc := e.livepeerAllocation(sender.Address, recipient); alloc.Sign() != 0 {
+		t.Fatalf("clamped allocation %s, want 0", alloc)
+	}
+
+	// The deposit is empty, so this ticket needs the reserve.
+	tk, sig, rnd = e.ticket(sender, eth(1))
+	_, err = e.redeem(tk, sig, rnd)
+	if got := chain.RevertReason(err); got != "arithmetic underflow or overflow" {
+		t.Fatalf("redemption drawing on the reserve: reason %q (error %v), want the arithmetic underflow panic", got, err)
+	}
+
+	// Claims reset with the round: a third of the 5 left.
+	if _, err := e.c.AdvanceRound(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEq(t, "claimable next round", e.claimable(sender.Address, recipient), new(big.Int).Div(eth(5), big.NewInt(3)))
+	if _, err := e.redeem(tk, sig, rnd); err != nil {
+		t.Fatalf("same ticket next round: %v", err)
+	}
 }
 
 // TestRedeemPaysRecipientFeePool: a winning ticket is paid into the

@@ -228,7 +228,10 @@ func (p *Protocol) SenderInfo(ctx context.Context, sender common.Address) (Sende
 }
 
 // ClaimableReserve is what claimant may still draw from holder's reserve in
-// the current round (0 when claimant is not an active transcoder).
+// the current round (0 when claimant is not an active transcoder). The
+// contract subtracts without clamping, so the call reverts (arithmetic
+// underflow) when the pool grew mid-round after claimant claimed more than
+// its new share; the allocation is then 0.
 func (p *Protocol) ClaimableReserve(ctx context.Context, holder, claimant common.Address) (*big.Int, error) {
 	v, err := p.broker.ClaimableReserve(p.call(ctx), holder, claimant)
 	if err != nil {

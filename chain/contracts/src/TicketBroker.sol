@@ -174,7 +174,10 @@ contract TicketBroker is Owned, Managed {
     }
 
     /// @notice The claimant's share of the holder's reserve this round, less
-    /// what it already claimed.
+    /// what it already claimed. Reverts with an arithmetic underflow when
+    /// the pool grew after the claimant claimed more than its new share, as
+    /// the protocol's contract does; off-chain readers should compute the
+    /// allocation themselves and clamp it at zero.
     function claimableReserve(address reserveHolder, address claimant) public view returns (uint256) {
         Reserve storage r = reserves[reserveHolder];
         uint256 round = roundsManager().currentRound();
@@ -186,10 +189,7 @@ contract TicketBroker is Owned, Managed {
         if (poolSize == 0) {
             return 0;
         }
-        uint256 allocation = (r.funds + r.claimedForRound[round]) / poolSize;
-        uint256 claimed = r.claimedByAddress[round][claimant];
-        // A pool that grew mid-round can leave a claimant above its new share.
-        return allocation > claimed ? allocation - claimed : 0;
+        return (r.funds + r.claimedForRound[round]) / poolSize - r.claimedByAddress[round][claimant];
     }
 
     function getTicketHash(Ticket memory ticket) public pure returns (bytes32) {
@@ -320,21 +320,18 @@ contract TicketBroker is Owned, Managed {
     }
 
     function _claimFromReserve(address holder, address claimant, uint256 amount) private returns (uint256) {
-        Reserve storage r = reserves[holder];
-        uint256 claim = claimableReserve(holder, claimant);
-        if (claim > amount) {
-            claim = amount;
-        }
-        // The allocation formula can exceed what is left after a pool shrink.
-        if (claim > r.funds) {
-            claim = r.funds;
-        }
+        // Reverts, and with it the redemption, where claimableReserve does.
+        uint256 claimable = claimableReserve(holder, claimant);
+        uint256 claim = amount > claimable ? claimable : amount;
         if (claim == 0) {
             return 0;
         }
         uint256 round = roundsManager().currentRound();
+        Reserve storage r = reserves[holder];
         r.claimedForRound[round] += claim;
         r.claimedByAddress[round][claimant] += claim;
+        // Checked: an allocation computed over a pool that shrank mid-round
+        // can exceed the funds left, and then the redemption reverts.
         r.funds -= claim;
         emit ReserveClaimed(holder, claimant, claim);
         return claim;
