@@ -2,8 +2,8 @@ package chain_test
 
 // Behaviours of the protocol's deployed contracts that the dev contracts
 // reproduce because the service depends on them: the order of the
-// redemption checks, the reserve allocation's unclamped subtraction and
-// payment into BondingManager's fee pool.
+// redemption checks, the reserve allocation's unclamped subtraction,
+// payment into BondingManager's fee pool and a batch without a gas guard.
 
 import (
 	"math/big"
@@ -11,9 +11,11 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"redeemer/chain"
+	"redeemer/chain/contracts"
 	"redeemer/chain/devchain"
 )
 
@@ -117,8 +119,9 @@ func TestRedeemChecksInDeployedOrder(t *testing.T) {
 	_, err = e.redeem(tk, sig, rnd)
 	wantRevert(t, err, "sender deposit and reserve are zero")
 
-	// An uninitialized round stops a redemption before the ticket is
-	// looked at.
+	// An uninitialized round stops every redemption, single or batch,
+	// before the ticket is looked at.
+	tk, sig, rnd = e.ticket(a, eth(1))
 	zero, zeroSig, zeroRand = e.ticket(a, eth(1))
 	zero.Recipient = common.Address{}
 	zeroSig = e.sign(zero, a.Key)
@@ -131,6 +134,9 @@ func TestRedeemChecksInDeployedOrder(t *testing.T) {
 	}
 	e.c.Commit()
 	_, err = e.redeem(zero, zeroSig, zeroRand)
+	wantRevert(t, err, "current round is not initialized")
+	_, err = e.broker.BatchRedeemWinningTickets(e.transactor(e.c.Redeemer()),
+		[]contracts.TicketBrokerTicket{chain.BrokerTicket(tk)}, [][]byte{sig}, []*big.Int{rnd})
 	wantRevert(t, err, "current round is not initialized")
 }
 
@@ -247,4 +253,58 @@ func TestRedeemPaysRecipientFeePool(t *testing.T) {
 
 	_, err = e.p.BondingManager().UpdateTranscoderWithFees(e.transactor(e.c.Owner()), recipient, eth(1), big.NewInt(1))
 	wantRevert(t, err, "caller must be TicketBroker")
+}
+
+// TestBatchWithTooLittleGasDropsTickets: batchRedeemWinningTickets has no
+// out-of-gas guard. A ticket whose call runs out of gas is skipped like
+// any failing ticket and the transaction succeeds without it.
+func TestBatchWithTooLittleGasDropsTickets(t *testing.T) {
+	e := newEnv(t, devchain.Options{})
+	senders := e.c.Senders()
+	// The round's first fees cost more; pay them first so both batches
+	// cost the same.
+	tk, sig, rnd := e.ticket(senders[0], eth(1))
+	if _, err := e.redeem(tk, sig, rnd); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(gas uint64) (*types.Receipt, []*chain.Ticket) {
+		t.Helper()
+		var (
+			tickets []contracts.TicketBrokerTicket
+			sigs    [][]byte
+			rands   []*big.Int
+			plain   []*chain.Ticket
+		)
+		for i := range 3 {
+			tk, sig, rnd := e.ticket(senders[i%2], eth(1))
+			tickets, sigs, rands, plain = append(tickets, chain.BrokerTicket(tk)), append(sigs, sig), append(rands, rnd), append(plain, tk)
+		}
+		auth := e.transactor(e.c.Redeemer())
+		auth.GasLimit = gas
+		tx, err := e.broker.BatchRedeemWinningTickets(auth, tickets, sigs, rands)
+		return e.mustMine("batch", tx, err), plain
+	}
+
+	full, tickets := batch(5_000_000)
+	if got := len(e.events(full).redeemed); got != 3 {
+		t.Fatalf("ample gas: %d tickets redeemed, want 3", got)
+	}
+	for _, tk := range tickets {
+		if !e.used(tk) {
+			t.Fatal("ample gas: a ticket is not used")
+		}
+	}
+
+	// Short of what the same batch used: the last ticket's call runs out
+	// of gas, the batch carries on and succeeds.
+	short, tickets := batch(full.GasUsed - 20_000)
+	if short.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("short batch reverted (gas used %d of %d)", short.GasUsed, full.GasUsed-20_000)
+	}
+	if got := len(e.events(short).redeemed); got != 2 {
+		t.Fatalf("short gas: %d tickets redeemed, want 2", got)
+	}
+	if !e.used(tickets[0]) || !e.used(tickets[1]) || e.used(tickets[2]) {
+		t.Fatalf("short gas: used %v %v %v, want the last one unused", e.used(tickets[0]), e.used(tickets[1]), e.used(tickets[2]))
+	}
 }

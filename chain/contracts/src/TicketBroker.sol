@@ -249,24 +249,27 @@ contract TicketBroker is Owned, Managed {
         );
     }
 
-    /// @notice Redeems each ticket independently: one that fails (already
-    /// used, stale, ...) is skipped so it cannot block the others in the batch.
+    /// @notice Redeems each ticket in its own call: one that fails for any
+    /// reason, running out of gas included, is skipped without a trace but
+    /// the missing WinningTicketRedeemed log. There is deliberately no guard
+    /// against a gas limit too low for every ticket; the protocol has none,
+    /// so a redeemer must give the batch enough gas itself.
     function batchRedeemWinningTickets(Ticket[] calldata tickets, bytes[] calldata sigs, uint256[] calldata recipientRands)
         external
+        whenSystemNotPaused
+        currentRoundInitialized
     {
-        require(tickets.length == sigs.length && tickets.length == recipientRands.length, "array lengths differ");
         for (uint256 i = 0; i < tickets.length; i++) {
-            uint256 gasBefore = gasleft();
-            // The external self-call gives each ticket its own revert scope.
-            try this.redeemWinningTicket(tickets[i], sigs[i], recipientRands[i]) {}
-            catch {
-                // An inner call that ran out of gas leaves at most 1/64 of the
-                // gas behind. Skipping it would let the batch succeed with too
-                // little gas, so gas estimation would settle on a limit that
-                // silently drops valid tickets; reverting makes it search higher.
-                require(gasleft() > gasBefore / 64, "batch ran out of gas");
-            }
+            _redeemNoRevert(tickets[i], sigs[i], recipientRands[i]);
         }
+    }
+
+    /// @dev The external self-call gives the ticket its own revert scope.
+    function _redeemNoRevert(Ticket calldata ticket, bytes calldata sig, uint256 recipientRand)
+        private
+        returns (bool redeemed)
+    {
+        (redeemed,) = address(this).call(abi.encodeCall(this.redeemWinningTicket, (ticket, sig, recipientRand)));
     }
 
     // ---- internals ----
