@@ -103,6 +103,9 @@ type Chain struct {
 	// never races itself for a nonce.
 	mu     sync.Mutex
 	closed bool
+	// keepRounds is whether Mine and AdvanceRound initialize the rounds
+	// they start; guarded by mu.
+	keepRounds bool
 }
 
 // DevAccount derives the dev account called name.
@@ -145,6 +148,7 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		recipient:   acc.Recipient,
 		senders:     acc.Senders,
 		roundLength: opts.RoundLength,
+		keepRounds:  true,
 	}
 	alloc := types.GenesisAlloc{}
 	for _, a := range acc.All() {
@@ -339,8 +343,8 @@ func (c *Chain) Commit() common.Hash {
 
 // Mine mines a block every interval until ctx ends or the chain closes, and
 // initializes each round in the block that starts it, as orchestrators do
-// on a live network. It blocks; run it in its own goroutine. Tests that need
-// an uninitialized round should call Commit instead.
+// on a live network, unless SetRoundKeeping(false) stopped that. It blocks;
+// run it in its own goroutine.
 func (c *Chain) Mine(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -362,7 +366,11 @@ func (c *Chain) mineTick(ctx context.Context) bool {
 	if c.closed {
 		return false
 	}
-	tx, err := c.initializeNextBlockRoundLocked(ctx)
+	var tx *types.Transaction
+	var err error
+	if c.keepRounds {
+		tx, err = c.initializeNextBlockRoundLocked(ctx)
+	}
 	if err != nil && ctx.Err() == nil {
 		c.log.Warn("devchain: initialize round", "err", err)
 	}
@@ -401,8 +409,49 @@ func (c *Chain) initializeNextBlockRoundLocked(ctx context.Context) (*types.Tran
 	return tx, nil
 }
 
+// SetRoundKeeping turns on or off the initialization of new rounds by Mine
+// and AdvanceRound (on after New). Off, rounds start uninitialized, as when
+// no orchestrator calls initializeRound, until InitializeRound or keeping
+// is turned back on; Mine then initializes a round it finds uninitialized
+// in its next block.
+func (c *Chain) SetRoundKeeping(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keepRounds = on
+}
+
+// InitializeRound mines one block that initializes its round and returns
+// that round. It fails if the round is already initialized.
+func (c *Chain) InitializeRound(ctx context.Context) (*big.Int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errors.New("devchain: chain is closed")
+	}
+	tx, err := c.initializeNextBlockRoundLocked(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("devchain: initialize round: %w", err)
+	}
+	if tx == nil {
+		latest, err := c.client.BlockNumber(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("devchain: block number: %w", err)
+		}
+		return nil, fmt.Errorf("devchain: round %d of block %d is already initialized", (latest+1)/c.roundLength, latest+1)
+	}
+	c.backend.Commit()
+	if err := c.checkReceipt(ctx, "initialize round", tx); err != nil {
+		return nil, err
+	}
+	round, err := c.rounds.CurrentRound(&bind.CallOpts{Context: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("devchain: current round: %w", err)
+	}
+	return round, nil
+}
+
 // AdvanceRound mines to the first block of the next round, initializing it
-// in that block, and returns the new round.
+// in that block unless round keeping is off, and returns the new round.
 func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -420,9 +469,11 @@ func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 		}
 		c.backend.Commit()
 	}
-	tx, err := c.initializeNextBlockRoundLocked(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("devchain: advance round: %w", err)
+	var tx *types.Transaction
+	if c.keepRounds {
+		if tx, err = c.initializeNextBlockRoundLocked(ctx); err != nil {
+			return nil, fmt.Errorf("devchain: advance round: %w", err)
+		}
 	}
 	c.backend.Commit()
 	if tx != nil {
@@ -433,6 +484,9 @@ func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 	round, err := c.rounds.CurrentRound(&bind.CallOpts{Context: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("devchain: current round: %w", err)
+	}
+	if !c.keepRounds {
+		return round, nil
 	}
 	ok, err := c.rounds.CurrentRoundInitialized(&bind.CallOpts{Context: ctx})
 	if err != nil {

@@ -275,3 +275,90 @@ func TestTakenPortIsAnError(t *testing.T) {
 		t.Fatal("New succeeded on a taken port")
 	}
 }
+
+// TestRoundKeepingSwitch: with round keeping off, Mine and AdvanceRound
+// start rounds without initializing them, as when no orchestrator calls
+// initializeRound; InitializeRound initializes one later.
+func TestRoundKeepingSwitch(t *testing.T) {
+	c := newChain(t, devchain.Options{RoundLength: 4})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p := c.Protocol()
+	initialized := func() (*big.Int, bool) {
+		t.Helper()
+		round, err := p.CurrentRound(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := p.CurrentRoundInitialized(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return round, ok
+	}
+
+	c.SetRoundKeeping(false)
+	before, _ := initialized()
+	round, err := c.AdvanceRound(ctx)
+	if err != nil {
+		t.Fatalf("AdvanceRound without round keeping: %v", err)
+	}
+	if got, ok := initialized(); ok || got.Cmp(round) != 0 || round.Int64() != before.Int64()+1 {
+		t.Fatalf("after AdvanceRound from round %s: round %s (returned %s), initialized %v", before, got, round, ok)
+	}
+
+	// Mine past the next boundary: still nothing initialized.
+	mineCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Mine(mineCtx, 2*time.Millisecond)
+	}()
+	for {
+		if got, _ := initialized(); got.Cmp(round) > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("Mine did not reach the next round")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	stop()
+	<-done
+	round, ok := initialized()
+	if ok {
+		t.Fatalf("Mine initialized round %s with round keeping off", round)
+	}
+
+	// Initialize in the first block of a round, so the next block, where a
+	// second attempt would land, is in the same round.
+	head, err := c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; (head+1)%4 != 0; head++ {
+		c.Commit()
+	}
+	got, err := c.InitializeRound(ctx)
+	if err != nil {
+		t.Fatalf("InitializeRound: %v", err)
+	}
+	if now, ok := initialized(); !ok || got.Cmp(now) != 0 {
+		t.Fatalf("InitializeRound returned %s; now round %s, initialized %v", got, now, ok)
+	}
+	if h, err := p.BlockHashForRound(ctx, got); err != nil || h == (common.Hash{}) {
+		t.Fatalf("blockHashForRound(%s) = %s, %v", got, h, err)
+	}
+	if _, err := c.InitializeRound(ctx); err == nil {
+		t.Fatal("InitializeRound of an initialized round succeeded")
+	}
+
+	c.SetRoundKeeping(true)
+	round, err = c.AdvanceRound(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := initialized(); !ok {
+		t.Fatalf("round %s not initialized with round keeping back on", round)
+	}
+}
