@@ -69,8 +69,13 @@ func (a Accounts) All() []Account {
 
 // DeployOptions are the contract settings and the senders' funds.
 type DeployOptions struct {
-	// RoundLength is the number of blocks per round; DefaultRoundLength if 0.
+	// RoundLength is the number of L1 blocks per round; DefaultRoundLength
+	// if 0.
 	RoundLength uint64
+	// L1Ratio is how many of the chain's blocks make one L1 block: the
+	// RoundsManager reads the L1 number as block number / L1Ratio, as the
+	// protocol on Arbitrum reads L1's. 1 (every block is an L1 block) if 0.
+	L1Ratio uint64
 	// Senders is the number of funded ticket senders; DefaultSenders if 0.
 	Senders int
 	// Deposit and Reserve are each sender's TicketBroker funds;
@@ -86,6 +91,9 @@ func (o DeployOptions) withDefaults() DeployOptions {
 	if o.RoundLength == 0 {
 		o.RoundLength = DefaultRoundLength
 	}
+	if o.L1Ratio == 0 {
+		o.L1Ratio = 1
+	}
 	if o.Senders <= 0 {
 		o.Senders = DefaultSenders
 	}
@@ -100,10 +108,12 @@ func (o DeployOptions) withDefaults() DeployOptions {
 
 // Deployment is the dev contracts as deployed on one chain.
 type Deployment struct {
-	ChainID     *big.Int
-	Accounts    Accounts
-	Addresses   chain.Addresses
+	ChainID   *big.Int
+	Accounts  Accounts
+	Addresses chain.Addresses
+	// RoundLength is in L1 blocks, L1Ratio the chain's blocks per L1 block.
 	RoundLength uint64
+	L1Ratio     uint64
 }
 
 // Deploy deploys and wires the dev contracts on b as the owner account,
@@ -122,7 +132,7 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	if err != nil {
 		return nil, fmt.Errorf("devchain: chain id: %w", err)
 	}
-	d := &Deployment{ChainID: chainID, Accounts: NewAccounts(opts.Senders), RoundLength: opts.RoundLength}
+	d := &Deployment{ChainID: chainID, Accounts: NewAccounts(opts.Senders), RoundLength: opts.RoundLength, L1Ratio: opts.L1Ratio}
 	if err := pastGenesis(ctx, b, mine); err != nil {
 		return nil, err
 	}
@@ -134,7 +144,8 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	}
 	controllerAddr, tx, controller, err := contracts.DeployController(owner(), b)
 	bt.add("deploy Controller", tx, err)
-	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, controllerAddr, new(big.Int).SetUint64(opts.RoundLength))
+	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, controllerAddr,
+		new(big.Int).SetUint64(opts.RoundLength), new(big.Int).SetUint64(opts.L1Ratio))
 	bt.add("deploy RoundsManager", tx, err)
 	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner(), b, controllerAddr)
 	bt.add("deploy BondingManager", tx, err)

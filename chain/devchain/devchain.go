@@ -56,8 +56,12 @@ type Options struct {
 	// RPCAddr is where to serve eth/net/web3 over HTTP: "" for no server,
 	// "127.0.0.1:0" for a free port. Only loopback addresses are accepted.
 	RPCAddr string
-	// RoundLength is the number of blocks per round; DefaultRoundLength if 0.
+	// RoundLength is the number of L1 blocks per round; DefaultRoundLength
+	// if 0.
 	RoundLength uint64
+	// L1Ratio is how many of the chain's blocks make one L1 block (see
+	// DeployOptions.L1Ratio); 1 if 0.
+	L1Ratio uint64
 	// Senders is the number of funded ticket senders; DefaultSenders if 0.
 	Senders int
 	// Deposit and Reserve are each sender's TicketBroker funds;
@@ -97,6 +101,7 @@ type Chain struct {
 	protocol    *chain.Protocol
 	rounds      *contracts.RoundsManager
 	roundLength uint64
+	l1Ratio     uint64
 
 	// mu serialises block production and the round keeper's transactions,
 	// so a round is initialized in the block that starts it and the keeper
@@ -126,6 +131,9 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 	if opts.RoundLength == 0 {
 		opts.RoundLength = DefaultRoundLength
 	}
+	if opts.L1Ratio == 0 {
+		opts.L1Ratio = 1
+	}
 	if opts.Senders <= 0 {
 		opts.Senders = DefaultSenders
 	}
@@ -148,6 +156,7 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		recipient:   acc.Recipient,
 		senders:     acc.Senders,
 		roundLength: opts.RoundLength,
+		l1Ratio:     opts.L1Ratio,
 		keepRounds:  true,
 	}
 	alloc := types.GenesisAlloc{}
@@ -248,6 +257,7 @@ func newBackend(alloc types.GenesisAlloc, nodeOpt func(*node.Config)) (b *simula
 func (c *Chain) setup(ctx context.Context, opts Options) error {
 	d, err := Deploy(ctx, c.client, DeployOptions{
 		RoundLength:          opts.RoundLength,
+		L1Ratio:              opts.L1Ratio,
 		Senders:              opts.Senders,
 		Deposit:              opts.Deposit,
 		Reserve:              opts.Reserve,
@@ -314,8 +324,23 @@ func (c *Chain) Addresses() chain.Addresses { return c.addrs }
 // Protocol reads the deployed contracts through the in-process client.
 func (c *Chain) Protocol() *chain.Protocol { return c.protocol }
 
-// RoundLength is the number of blocks per round.
+// RoundLength is the number of L1 blocks per round.
 func (c *Chain) RoundLength() uint64 { return c.roundLength }
+
+// L1Ratio is how many of the chain's blocks make one L1 block.
+func (c *Chain) L1Ratio() uint64 { return c.l1Ratio }
+
+// L1Number is the L1 block number the contracts see in the chain's block
+// l2, as RoundsManager.blockNum() computes it.
+func (c *Chain) L1Number(l2 uint64) uint64 { return l2 / c.l1Ratio }
+
+// roundOf is the round block l2 belongs to. The round length is the one
+// deployed: the dev chain never changes it.
+func (c *Chain) roundOf(l2 uint64) uint64 { return c.L1Number(l2) / c.roundLength }
+
+// roundStart is the first of the chain's blocks in round r: the first
+// whose L1 number reaches r × roundLength.
+func (c *Chain) roundStart(r uint64) uint64 { return r * c.roundLength * c.l1Ratio }
 
 // Owner deployed the contracts and may call their owner-only hooks.
 func (c *Chain) Owner() Account { return c.owner }
@@ -391,7 +416,7 @@ func (c *Chain) initializeNextBlockRoundLocked(ctx context.Context) (*types.Tran
 	if err != nil {
 		return nil, fmt.Errorf("block number: %w", err)
 	}
-	nextRound := (latest + 1) / c.roundLength
+	nextRound := c.roundOf(latest + 1)
 	last, err := c.rounds.LastInitializedRound(&bind.CallOpts{Context: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("last initialized round: %w", err)
@@ -437,7 +462,7 @@ func (c *Chain) InitializeRound(ctx context.Context) (*big.Int, error) {
 		if err != nil {
 			return nil, fmt.Errorf("devchain: block number: %w", err)
 		}
-		return nil, fmt.Errorf("devchain: round %d of block %d is already initialized", (latest+1)/c.roundLength, latest+1)
+		return nil, fmt.Errorf("devchain: round %d of block %d is already initialized", c.roundOf(latest+1), latest+1)
 	}
 	c.backend.Commit()
 	if err := c.checkReceipt(ctx, "initialize round", tx); err != nil {
@@ -462,7 +487,7 @@ func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devchain: block number: %w", err)
 	}
-	target := (latest/c.roundLength + 1) * c.roundLength
+	target := c.roundStart(c.roundOf(latest) + 1)
 	for n := latest; n+1 < target; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("devchain: advance round: %w", err)

@@ -2,12 +2,15 @@ package devchain_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
@@ -360,5 +363,124 @@ func TestRoundKeepingSwitch(t *testing.T) {
 	}
 	if _, ok := initialized(); !ok {
 		t.Fatalf("round %s not initialized with round keeping back on", round)
+	}
+}
+
+// TestL1Ratio: with L1Ratio k the contracts see block number / k as the L1
+// block number, rounds count L1 blocks, and the round keeping (AdvanceRound,
+// Mine and RoundKeeper) starts each round in the first block whose L1
+// number reaches round × roundLength.
+func TestL1Ratio(t *testing.T) {
+	const length, k = 4, 3
+	c := newChain(t, devchain.Options{RoundLength: length, L1Ratio: k})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c.L1Ratio() != k || c.L1Number(7) != 2 || c.L1Number(6) != 2 || c.L1Number(5) != 1 {
+		t.Fatalf("L1Ratio %d, L1Number(5, 6, 7) = %d %d %d", c.L1Ratio(), c.L1Number(5), c.L1Number(6), c.L1Number(7))
+	}
+	rm := c.Protocol().RoundsManager()
+	call := &bind.CallOpts{Context: ctx}
+	check := func(what string) uint64 {
+		t.Helper()
+		head, err := c.Client().BlockNumber(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		num, err := rm.BlockNum(call)
+		if err != nil || num.Uint64() != head/k {
+			t.Fatalf("%s: blockNum %v (%v) at block %d, want %d", what, num, err, head, head/k)
+		}
+		round, err := rm.CurrentRound(call)
+		if err != nil || round.Uint64() != head/k/length {
+			t.Fatalf("%s: current round %v (%v) at block %d, want %d", what, round, err, head, head/k/length)
+		}
+		start, err := rm.CurrentRoundStartBlock(call)
+		if err != nil || start.Uint64() != round.Uint64()*length {
+			t.Fatalf("%s: currentRoundStartBlock %v (%v) in round %s, want %d", what, start, err, round, round.Uint64()*length)
+		}
+		if n, err := rm.RoundLength(call); err != nil || n.Uint64() != length {
+			t.Fatalf("%s: roundLength %v (%v)", what, n, err)
+		}
+		if ok, err := rm.CurrentRoundInitialized(call); err != nil || !ok {
+			t.Fatalf("%s: round %s at block %d not initialized (%v)", what, round, head, err)
+		}
+		return head
+	}
+	check("after New")
+	for range 2 {
+		if _, err := c.AdvanceRound(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if head := check("after AdvanceRound"); head%(length*k) != 0 {
+			t.Fatalf("AdvanceRound stopped at block %d, not the first block of a round (%d L1 blocks of %d)", head, length, k)
+		}
+	}
+
+	// Mine across a boundary.
+	head, err := c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mineCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Mine(mineCtx, 2*time.Millisecond)
+	}()
+	for n := head; n < head+length*k+1; {
+		if n, err = c.Client().BlockNumber(ctx); err != nil || ctx.Err() != nil {
+			t.Fatalf("Mine: head %d, %v", n, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	stop()
+	<-done
+	check("after Mine")
+
+	// RoundKeeper, as on a node: it must have initializeRound waiting in
+	// the pool when the block that starts the round is mined.
+	c.SetRoundKeeping(false)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	keeper, err := devchain.NewRoundKeeper(ctx, c.Client(), c.Addresses().RoundsManager, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keepCtx, stopKeeper := context.WithCancel(ctx)
+	kept := make(chan error, 1)
+	go func() { kept <- keeper.Run(keepCtx, 2*time.Millisecond) }()
+	defer func() {
+		stopKeeper()
+		if err := <-kept; err != nil {
+			t.Errorf("RoundKeeper.Run: %v", err)
+		}
+	}()
+	keeperAddr := devchain.DevAccount("round-keeper").Address
+	head, err = c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for next := (head/(length*k) + 1) * length * k; head+1 < next; head++ {
+		c.Commit()
+	}
+	for {
+		pending, err := c.Client().PendingNonceAt(ctx, keeperAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mined, err := c.Client().NonceAt(ctx, keeperAddr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending > mined {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("RoundKeeper sent nothing before block %d", head+1)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	c.Commit()
+	if got := check("after RoundKeeper"); got%(length*k) != 0 {
+		t.Fatalf("RoundKeeper check at block %d, want the first block of a round", got)
 	}
 }
