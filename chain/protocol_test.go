@@ -398,7 +398,7 @@ func TestRedeemWinningTicket(t *testing.T) {
 	var txs []*types.Transaction
 	for range 2 {
 		auth := e.transactor(e.c.Redeemer())
-		auth.GasLimit = 500_000
+		auth.GasLimit = 1_000_000
 		if len(txs) == 1 {
 			auth.Nonce = new(big.Int).SetUint64(txs[0].Nonce() + 1)
 		}

@@ -3,18 +3,28 @@ pragma solidity ^0.8.28;
 
 import {Owned} from "./Owned.sol";
 import {Managed} from "./Managed.sol";
+import {GasBallast} from "./GasBallast.sol";
 import {IBondingManager} from "./Interfaces.sol";
 
 /// @notice What TicketBroker and the redeemer need of the protocol's
 /// BondingManager: the active set, the pool size and each transcoder's fee
 /// pool. Staking is out of scope for the dev chain, so the owner decides who
 /// is registered (self-bonded) and who is active.
-contract BondingManager is Owned, Managed, IBondingManager {
+contract BondingManager is Owned, Managed, GasBallast, IBondingManager {
+    // Gas the protocol's fee accounting spends beyond this contract's, for
+    // the first fees of a round: that call creates the transcoder's earnings
+    // pool for the round (fresh storage throughout). Sized with TicketBroker's
+    // ballast so a redemption costs what it costs on Arbitrum.
+    uint256 public constant FIRST_FEES_OF_ROUND_GAS = 306_150;
+
     mapping(address => bool) private registered;
     mapping(address => bool) private active;
     uint256 private poolSize;
 
     mapping(address => uint256) private fees;
+    // The round of each transcoder's latest fees: a different round means
+    // the next fees are the first of their round.
+    mapping(address => uint256) private lastFeeRound;
 
     event TranscoderActivated(address indexed transcoder, bool active);
     event TranscoderRegistered(address indexed transcoder, bool registered);
@@ -64,6 +74,11 @@ contract BondingManager is Owned, Managed, IBondingManager {
     {
         round;
         require(registered[transcoder], "transcoder must be registered");
+        uint256 current = roundsManager().currentRound();
+        if (lastFeeRound[transcoder] != current) {
+            lastFeeRound[transcoder] = current;
+            burnGas(FIRST_FEES_OF_ROUND_GAS);
+        }
         fees[transcoder] += amount;
     }
 

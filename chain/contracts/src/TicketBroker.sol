@@ -3,13 +3,14 @@ pragma solidity ^0.8.28;
 
 import {Owned} from "./Owned.sol";
 import {Managed} from "./Managed.sol";
+import {GasBallast} from "./GasBallast.sol";
 import {IRoundsManager, IBondingManager} from "./Interfaces.sol";
 
 /// @notice Probabilistic micropayment settlement: senders lock a deposit and
 /// a reserve, recipients redeem winning tickets against them. The ABI,
 /// events, revert reasons and the order of the checks follow the protocol's
 /// TicketBroker on Arbitrum, so the redeemer meets here what it meets there.
-contract TicketBroker is Owned, Managed {
+contract TicketBroker is Owned, Managed, GasBallast {
     struct Ticket {
         address recipient;
         address sender;
@@ -38,6 +39,18 @@ contract TicketBroker is Owned, Managed {
         mapping(uint256 => mapping(address => uint256)) claimedByAddress;
     }
 
+    // Gas the protocol's redemption spends beyond this contract's (proxies,
+    // the Controller lookups, fee accounting), burned by every redeemed
+    // ticket. With FIRST_TICKET_IN_TX_GAS and BondingManager's
+    // FIRST_FEES_OF_ROUND_GAS it makes receipts match Arbitrum's.
+    uint256 public constant TICKET_GAS = 107_750;
+    // Extra for the first ticket a transaction redeems: the cold account
+    // and storage accesses that later tickets of a batch find warm.
+    uint256 public constant FIRST_TICKET_IN_TX_GAS = 40_850;
+    // Extra when a ticket draws on the reserve: the protocol re-reads the
+    // active set and pool size through its proxies and writes the claims.
+    uint256 public constant RESERVE_CLAIM_GAS = 183_650;
+
     // Upper bound for s in a signature: larger values are the malleable twin
     // of a valid signature and would give one ticket two distinct encodings.
     uint256 private constant SECP256K1_HALF_N =
@@ -50,6 +63,10 @@ contract TicketBroker is Owned, Managed {
 
     mapping(address => Sender) private senders;
     mapping(address => Reserve) private reserves;
+
+    // Set by the first ticket a transaction redeems; a reverted ticket
+    // unsets it again, as a revert also makes its accounts cold again.
+    bool private transient redeemedInThisTx;
 
     event DepositFunded(address indexed sender, uint256 amount);
     event ReserveFunded(address indexed reserveHolder, uint256 amount);
@@ -247,6 +264,12 @@ contract TicketBroker is Owned, Managed {
             recipientRand,
             ticket.auxData
         );
+
+        if (!redeemedInThisTx) {
+            redeemedInThisTx = true;
+            burnGas(FIRST_TICKET_IN_TX_GAS);
+        }
+        burnGas(TICKET_GAS);
     }
 
     /// @notice Redeems each ticket in its own call: one that fails for any
@@ -337,6 +360,7 @@ contract TicketBroker is Owned, Managed {
         // can exceed the funds left, and then the redemption reverts.
         r.funds -= claim;
         emit ReserveClaimed(holder, claimant, claim);
+        burnGas(RESERVE_CLAIM_GAS);
         return claim;
     }
 
