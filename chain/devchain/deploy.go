@@ -85,6 +85,10 @@ type DeployOptions struct {
 	// contract defaults (2 each) when non-zero.
 	TicketValidityPeriod uint64
 	UnlockPeriod         uint64
+	// Multicall, when set, is a Multicall3 the chain already holds (the
+	// embedded chain has one at MulticallAddress from genesis): Deploy
+	// records it instead of deploying another.
+	Multicall common.Address
 }
 
 func (o DeployOptions) withDefaults() DeployOptions {
@@ -111,13 +115,16 @@ type Deployment struct {
 	ChainID   *big.Int
 	Accounts  Accounts
 	Addresses chain.Addresses
+	// Multicall is the Multicall3 read aggregator.
+	Multicall common.Address
 	// RoundLength is in L1 blocks, L1Ratio the chain's blocks per L1 block.
 	RoundLength uint64
 	L1Ratio     uint64
 }
 
 // Deploy deploys and wires the dev contracts on b as the owner account,
-// activates the recipient and funds each sender's deposit and reserve. The
+// activates the recipient and funds each sender's deposit and reserve. It
+// also deploys a Multicall3 unless opts.Multicall names one. The
 // accounts must already hold ETH (genesis on the embedded chain,
 // FundAccounts on a node).
 //
@@ -136,6 +143,16 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	if err := pastGenesis(ctx, b, mine); err != nil {
 		return nil, err
 	}
+	if opts.Multicall != (common.Address{}) {
+		code, err := b.CodeAt(ctx, opts.Multicall, nil)
+		if err != nil {
+			return nil, fmt.Errorf("devchain: code of Multicall3 at %s: %w", opts.Multicall, err)
+		}
+		if len(code) == 0 {
+			return nil, fmt.Errorf("devchain: no Multicall3 at %s: the account has no code", opts.Multicall)
+		}
+		d.Multicall = opts.Multicall
+	}
 	bt := &batch{ctx: ctx, b: b, chainID: chainID, mine: mine, nonces: map[common.Address]uint64{}}
 
 	owner, err := bt.transactor(d.Accounts.Owner)
@@ -151,6 +168,10 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	bt.add("deploy BondingManager", tx, err)
 	brokerAddr, tx, broker, err := contracts.DeployTicketBroker(owner(), b, controllerAddr)
 	bt.add("deploy TicketBroker", tx, err)
+	if d.Multicall == (common.Address{}) {
+		d.Multicall, tx, _, err = contracts.DeployMulticall3(owner(), b)
+		bt.add("deploy Multicall3", tx, err)
+	}
 	if err := bt.wait(); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,14 @@ var (
 // test spends, so no test has to think about gas money.
 var accountBalance = new(big.Int).Mul(big.NewInt(1_000_000), Ether)
 
+// canonicalMulticall is where Multicall3 lives on Arbitrum and most other
+// chains, deployed there by a keyless transaction that the dev chain cannot
+// replay; the embedded chain puts the code there in its genesis state.
+const canonicalMulticall = "0xcA11bde05977b3631167028862bE2a173976CA11"
+
+// MulticallAddress is Multicall3's canonical address.
+func MulticallAddress() common.Address { return common.HexToAddress(canonicalMulticall) }
+
 // initializeRoundGas is set explicitly because gas estimation runs against
 // the latest block, where the round the transaction will initialize has not
 // started yet, so estimation would revert.
@@ -98,6 +106,7 @@ type Chain struct {
 	senders   []Account
 
 	addrs       chain.Addresses
+	multicall   common.Address
 	protocol    *chain.Protocol
 	rounds      *contracts.RoundsManager
 	roundLength uint64
@@ -159,7 +168,9 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		l1Ratio:     opts.L1Ratio,
 		keepRounds:  true,
 	}
-	alloc := types.GenesisAlloc{}
+	alloc := types.GenesisAlloc{
+		MulticallAddress(): {Code: contracts.Multicall3RuntimeCode(), Balance: new(big.Int)},
+	}
 	for _, a := range acc.All() {
 		alloc[a.Address] = types.Account{Balance: accountBalance}
 	}
@@ -258,6 +269,7 @@ func (c *Chain) setup(ctx context.Context, opts Options) error {
 	d, err := Deploy(ctx, c.client, DeployOptions{
 		RoundLength:          opts.RoundLength,
 		L1Ratio:              opts.L1Ratio,
+		Multicall:            MulticallAddress(),
 		Senders:              opts.Senders,
 		Deposit:              opts.Deposit,
 		Reserve:              opts.Reserve,
@@ -268,6 +280,7 @@ func (c *Chain) setup(ctx context.Context, opts Options) error {
 		return err
 	}
 	c.chainID = d.ChainID
+	c.multicall = d.Multicall
 	if c.rounds, err = contracts.NewRoundsManager(d.Addresses.RoundsManager, c.client); err != nil {
 		return fmt.Errorf("devchain: %w", err)
 	}
@@ -323,6 +336,9 @@ func (c *Chain) Addresses() chain.Addresses { return c.addrs }
 
 // Protocol reads the deployed contracts through the in-process client.
 func (c *Chain) Protocol() *chain.Protocol { return c.protocol }
+
+// Multicall is the Multicall3 read aggregator, at MulticallAddress.
+func (c *Chain) Multicall() common.Address { return c.multicall }
 
 // RoundLength is the number of L1 blocks per round.
 func (c *Chain) RoundLength() uint64 { return c.roundLength }

@@ -7,13 +7,18 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"redeemer/chain"
+	"redeemer/chain/contracts"
 	"redeemer/chain/devchain"
 )
 
@@ -482,5 +487,115 @@ func TestL1Ratio(t *testing.T) {
 	c.Commit()
 	if got := check("after RoundKeeper"); got%(length*k) != 0 {
 		t.Fatalf("RoundKeeper check at block %d, want the first block of a round", got)
+	}
+}
+
+// TestMulticall: the embedded chain holds Multicall3 at its canonical
+// address from genesis; aggregate3 returns each call's outcome, a revert's
+// data included, and reverts as a whole when a call that may not fail does.
+func TestMulticall(t *testing.T) {
+	c := newChain(t, devchain.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if c.Multicall() != devchain.MulticallAddress() {
+		t.Fatalf("Multicall %s, want the canonical %s", c.Multicall(), devchain.MulticallAddress())
+	}
+	code, err := c.Client().CodeAt(ctx, c.Multicall(), big.NewInt(0))
+	if err != nil || len(code) == 0 {
+		t.Fatalf("Multicall3 code at genesis: %d bytes, %v", len(code), err)
+	}
+
+	mc, err := contracts.Multicall3MetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := contracts.TicketBrokerMetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := c.Senders()[0].Address
+	infoCall, err := tb.Pack("getSenderInfo", sender)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Multicall3 has no deposit or reserve to withdraw.
+	withdrawCall, err := tb.Pack("withdraw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := c.Addresses().TicketBroker
+	aggregate := func(allowFailure bool) ([]contracts.Multicall3Result, error) {
+		data, err := mc.Pack("aggregate3", []contracts.Multicall3Call3{
+			{Target: broker, AllowFailure: false, CallData: infoCall},
+			{Target: broker, AllowFailure: allowFailure, CallData: withdrawCall},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := c.Multicall()
+		out, err := c.Client().CallContract(ctx, ethereum.CallMsg{To: &to, Data: data}, nil)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := mc.Unpack("aggregate3", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *abi.ConvertType(vals[0], new([]contracts.Multicall3Result)).(*[]contracts.Multicall3Result), nil
+	}
+
+	res, err := aggregate(true)
+	if err != nil {
+		t.Fatalf("aggregate3: %v", err)
+	}
+	if len(res) != 2 || !res[0].Success || res[1].Success {
+		t.Fatalf("aggregate3 results %+v, want one success then one failure", res)
+	}
+	info, err := tb.Unpack("getSenderInfo", res[0].ReturnData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deposit := abi.ConvertType(info[0], new(struct{ Deposit, WithdrawRound *big.Int })).(*struct{ Deposit, WithdrawRound *big.Int })
+	if deposit.Deposit.Cmp(devchain.DefaultDeposit) != 0 {
+		t.Fatalf("getSenderInfo through aggregate3: deposit %s, want %s", deposit.Deposit, devchain.DefaultDeposit)
+	}
+	if reason, err := abi.UnpackRevert(res[1].ReturnData); err != nil || reason != "sender deposit and reserve are zero" {
+		t.Fatalf("failed call's return data %x: reason %q, %v", res[1].ReturnData, reason, err)
+	}
+
+	_, err = aggregate(false)
+	if got := chain.RevertReason(err); got != "Multicall3: call failed" {
+		t.Fatalf("aggregate3 with a failing call that may not fail: %v (reason %q)", err, got)
+	}
+}
+
+// TestDeployOnNodeDeploysMulticall: Deploy on a chain without a Multicall3
+// (any node but the embedded chain) deploys one, and refuses to record one
+// that is not there.
+func TestDeployOnNodeDeploysMulticall(t *testing.T) {
+	c := newChain(t, devchain.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := devchain.Deploy(ctx, c.Client(), devchain.DeployOptions{L1Ratio: 2}, func() { c.Commit() })
+	if err != nil {
+		t.Fatalf("Deploy: %v", err)
+	}
+	if d.Multicall == (common.Address{}) || d.Multicall == devchain.MulticallAddress() {
+		t.Fatalf("Deploy recorded Multicall3 at %s, want a new deployment", d.Multicall)
+	}
+	if code, err := c.Client().CodeAt(ctx, d.Multicall, nil); err != nil || len(code) == 0 {
+		t.Fatalf("deployed Multicall3: %d bytes of code, %v", len(code), err)
+	}
+	rm, err := contracts.NewRoundsManager(d.Addresses.RoundsManager, c.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := rm.L2BlocksPerL1(&bind.CallOpts{Context: ctx}); err != nil || k.Uint64() != 2 || d.L1Ratio != 2 {
+		t.Fatalf("l2BlocksPerL1 %v (%v), Deployment.L1Ratio %d; want 2", k, err, d.L1Ratio)
+	}
+
+	_, err = devchain.Deploy(ctx, c.Client(), devchain.DeployOptions{Multicall: c.Redeemer().Address}, func() { c.Commit() })
+	if err == nil || !strings.Contains(err.Error(), "no Multicall3") {
+		t.Fatalf("Deploy with a Multicall3 address without code: %v", err)
 	}
 }
