@@ -55,12 +55,21 @@ var wantMethods = []struct{ contract, sig string }{
 	{"RoundsManager", "roundLength()"},
 	{"RoundsManager", "blockNum()"},
 	{"RoundsManager", "initializeRound()"},
+	// Not in PROTOCOL.md; signatures as on the deployed contracts.
+	{"TicketBroker", "fundDepositAndReserveFor(address,uint256,uint256)"},
+	{"TicketBroker", "getReserveInfo(address)"},
+	{"RoundsManager", "currentRoundStartBlock()"},
+	{"BondingManager", "pendingFees(address,uint256)"},
+	{"BondingManager", "updateTranscoderWithFees(address,uint256,uint256)"},
+	{"BondingManager", "isRegisteredTranscoder(address)"},
+	{"Controller", "paused()"},
 }
 
 var payable = map[string]bool{
-	"fundDeposit()":                          true,
-	"fundReserve()":                          true,
-	"fundDepositAndReserve(uint256,uint256)": true,
+	"fundDeposit()":                                     true,
+	"fundReserve()":                                     true,
+	"fundDepositAndReserve(uint256,uint256)":            true,
+	"fundDepositAndReserveFor(address,uint256,uint256)": true,
 }
 
 // Events as PROTOCOL.md writes them: a '*' after the type marks an indexed
