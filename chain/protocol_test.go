@@ -408,6 +408,22 @@ func TestRedeemWinningTicket(t *testing.T) {
 		}
 		txs = append(txs, tx)
 	}
+	// The pool promotes the second transaction in the background; mined
+	// before that, the block would hold only the first.
+	redeemer := e.c.Redeemer().Address
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		n, err := e.c.Client().PendingNonceAt(e.ctx, redeemer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > txs[1].Nonce() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pending nonce %d: the pool did not take in both submissions", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	e.c.Commit()
 	for i, tx := range txs {
 		r, err := e.c.Client().TransactionReceipt(e.ctx, tx.Hash())
