@@ -93,6 +93,12 @@ func (e *env) checkAgainstChain(step string, a common.Address) {
 		e.t.Fatal(err)
 	}
 	claimable, err := p.ClaimableReserve(e.ctx, a, recipient)
+	if chain.RevertReason(err) == "arithmetic underflow or overflow" {
+		// The contract does not clamp at zero: it reverts when the pool
+		// grew mid-round after the recipient claimed more than its new
+		// share. The allocation is then zero.
+		claimable, err = new(big.Int), nil
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}

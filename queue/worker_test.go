@@ -157,6 +157,16 @@ func (e *env) limbo(sender common.Address) *big.Int {
 	return v
 }
 
+// fees is a's fee pool in BondingManager, where winning tickets are paid.
+func (e *env) fees(a common.Address) *big.Int {
+	e.t.Helper()
+	v, err := e.dc.Protocol().PendingFees(e.ctx, a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
+}
+
 func (e *env) balance(a common.Address) *big.Int {
 	e.t.Helper()
 	b, err := e.dc.Client().BalanceAt(e.ctx, a, nil)
@@ -192,7 +202,7 @@ func TestRedeemsExactlyWhenDue(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	sender := e.dc.Senders()[0]
 	recipient := e.dc.Recipient().Address
-	before := e.balance(recipient)
+	before := e.fees(recipient)
 
 	now := e.head().Number
 	first := e.queue(sender.Key, milliEther, now+2)
@@ -225,9 +235,9 @@ func TestRedeemsExactlyWhenDue(t *testing.T) {
 	if s := e.ticket(second).Status; s != store.StatusRedeemed {
 		t.Fatalf("second ticket %s, want redeemed (%s)", s, e.ticket(second).LastError)
 	}
-	gain := new(big.Int).Sub(e.balance(recipient), before)
+	gain := new(big.Int).Sub(e.fees(recipient), before)
 	if want := new(big.Int).Mul(milliEther, big.NewInt(4)); gain.Cmp(want) != 0 {
-		t.Fatalf("recipient balance rose by %s, want the face values %s", gain, want)
+		t.Fatalf("recipient fees rose by %s, want the face values %s", gain, want)
 	}
 	for _, nt := range []store.NewTicket{first, second} {
 		used, err := e.dc.Protocol().IsTicketUsed(e.ctx, nt.TicketHash)

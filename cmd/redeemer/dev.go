@@ -33,6 +33,7 @@ type devInfo struct {
 	TicketBroker    string      `json:"ticket_broker"`
 	RoundsManager   string      `json:"rounds_manager"`
 	BondingManager  string      `json:"bonding_manager"`
+	Multicall       string      `json:"multicall"`
 	Recipient       string      `json:"recipient"`
 	RedeemerAccount string      `json:"redeemer_account"`
 	Senders         []devSender `json:"senders"`
@@ -199,6 +200,7 @@ func newDevInfo(ctx context.Context, dc *devchain.Chain, grpcAddr string, f *dev
 		TicketBroker:    a.TicketBroker.Hex(),
 		RoundsManager:   a.RoundsManager.Hex(),
 		BondingManager:  a.BondingManager.Hex(),
+		Multicall:       dc.Multicall().Hex(),
 		Recipient:       dc.Recipient().Address.Hex(),
 		RedeemerAccount: dc.Redeemer().Address.Hex(),
 		DatabaseURL:     withoutPassword(f.databaseURL),
