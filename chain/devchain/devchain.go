@@ -25,6 +25,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/chain/contracts"
+	"redeemer/chain/nodeproxy"
 )
 
 // Ether is 10^18 wei.
@@ -97,6 +98,8 @@ type Chain struct {
 	client  simulated.Client
 	chainID *big.Int
 	rpcURL  string
+	// front adds l1BlockNumber to block answers when L1Ratio > 1.
+	front *nodeproxy.Proxy
 	log     *slog.Logger
 
 	owner     Account
@@ -175,11 +178,29 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		alloc[a.Address] = types.Account{Balance: accountBalance}
 	}
 
-	backend, url, err := startBackend(alloc, opts.RPCAddr)
+	rpcAddr := opts.RPCAddr
+	if opts.L1Ratio > 1 && rpcAddr != "" {
+		// The node serves on a port of its own; the address asked for is
+		// the front that adds each block's L1 number, as Arbitrum's
+		// JSON-RPC serves it.
+		rpcAddr = "127.0.0.1:0"
+	}
+	backend, url, err := startBackend(alloc, rpcAddr)
 	if err != nil {
 		return nil, err
 	}
 	c.backend, c.client, c.rpcURL = backend, backend.Client(), url
+	if rpcAddr != opts.RPCAddr {
+		ratio := opts.L1Ratio
+		front, err := nodeproxy.NewURL(url, nodeproxy.Options{L1Number: func(l2 uint64) uint64 { return l2 / ratio }})
+		if err == nil {
+			c.rpcURL, err = front.Start(opts.RPCAddr)
+		}
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("devchain: L1 number front: %w", err), c.Close())
+		}
+		c.front = front
+	}
 	if err := c.setup(ctx, opts); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
@@ -547,8 +568,12 @@ func (c *Chain) Close() error {
 		return nil
 	}
 	c.closed = true
-	if err := c.backend.Close(); err != nil {
-		return fmt.Errorf("devchain: close: %w", err)
+	var errs []error
+	if c.front != nil {
+		errs = append(errs, c.front.Close())
 	}
-	return nil
+	if err := c.backend.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("devchain: close: %w", err))
+	}
+	return errors.Join(errs...)
 }
