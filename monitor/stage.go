@@ -269,6 +269,7 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 		s.protocol, s.protocolAt = protocol, time.Now()
 		if protocol.CurrentRound.Int64() != oldRound {
 			s.signals.Round.Fire()
+			s.rereadAtNewRound(tip, oldRound)
 		}
 	}
 	if len(failed) > 0 && s.reread != nil {
@@ -384,6 +385,7 @@ func (s *SenderStage) rewind(ctx context.Context, r pipeline.Run, fork uint64, t
 	s.cursor, s.protocol, s.protocolAt = &to, protocol, time.Now()
 	if protocol.CurrentRound.Int64() != oldRound {
 		s.signals.Round.Fire()
+		s.rereadAtNewRound(tip, oldRound)
 	}
 	if (len(failed) > 0 || len(above) == maxRewindSenders) && s.reread != nil {
 		s.reread.Request(tip.Number + 1)
@@ -392,6 +394,18 @@ func (s *SenderStage) rewind(ctx context.Context, r pipeline.Run, fork uint64, t
 	s.cfg.Logger.Info("sender state read at the tip", "component", "monitor", "from_block", fork, "block", tip.Number,
 		"senders_read", len(states), "senders_changed", len(res.SendersChanged), "protocol_changed", res.ProtocolChanged)
 	return nil
+}
+
+// rereadAtNewRound asks the reread stage to read again the senders read
+// before tip when the round moved on from oldRound (-1: unknown, at the
+// start of a term): their claims belong to the old round. Floats already
+// count an older round's claims as zero; this is the safety net.
+func (s *SenderStage) rereadAtNewRound(tip chain.Head, oldRound int64) {
+	if oldRound < 0 || s.reread == nil {
+		return
+	}
+	s.reread.Request(tip.Number)
+	s.signals.Reread.Fire()
 }
 
 // maxRewindSenders bounds the senders a rewind reads itself; beyond it the
