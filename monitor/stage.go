@@ -218,6 +218,15 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 	if err != nil {
 		return err
 	}
+	ahead, err := s.readAhead(ctx, tip)
+	if err != nil {
+		return err
+	}
+	for _, a := range ahead {
+		if !contains(tracked, a) {
+			tracked = append(tracked, a)
+		}
+	}
 	states, failed, err := readSenders(ctx, s.node, s.cfg, block, tip, roundOf(protocol, s.protocol), tracked)
 	if err != nil {
 		return err
@@ -286,6 +295,30 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 		"protocol_changed", res.ProtocolChanged, "rounds", len(hashes), "redeemed_seen", len(redeemed),
 		"queued_used_elsewhere", len(ended))
 	return nil
+}
+
+// readAhead lists the senders whose rows were read above the cursor and at
+// or below tip by another reader (a replica's Track, the reread stage):
+// they come from blocks this run is the first to follow. A reorg that
+// replaced such a block without reaching the cursor leaves no log naming
+// the sender, so these are read again at the tip.
+func (s *SenderStage) readAhead(ctx context.Context, tip chain.Head) ([][20]byte, error) {
+	q := s.st.Q()
+	above, err := q.SendersReadAfter(ctx, s.cursor.Number, maxRewindSenders)
+	if err != nil || len(above) == 0 {
+		return nil, err
+	}
+	beyond, err := q.SendersReadAfter(ctx, tip.Number, maxRewindSenders)
+	if err != nil {
+		return nil, err
+	}
+	var out [][20]byte
+	for _, a := range above {
+		if !contains(beyond, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // jump starts following at the tip without replaying logs: the protocol
