@@ -179,7 +179,8 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 	}
 
 	rpcAddr := opts.RPCAddr
-	if opts.L1Ratio > 1 && rpcAddr != "" {
+	withFront := opts.L1Ratio > 1 && rpcAddr != ""
+	if withFront {
 		// The node serves on a port of its own; the address asked for is
 		// the front that adds each block's L1 number, as Arbitrum's
 		// JSON-RPC serves it.
@@ -190,7 +191,7 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		return nil, err
 	}
 	c.backend, c.client, c.rpcURL = backend, backend.Client(), url
-	if rpcAddr != opts.RPCAddr {
+	if withFront {
 		ratio := opts.L1Ratio
 		front, err := nodeproxy.NewURL(url, nodeproxy.Options{L1Number: func(l2 uint64) uint64 { return l2 / ratio }})
 		if err == nil {
