@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"redeemer/chain"
 	"redeemer/monitor"
 	"redeemer/store/storetest"
 )
@@ -238,6 +239,11 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 	o.intake.rejected.WithLabelValues("sig")
 	o.queue.AccountBalanceWei.WithLabelValues("0x01")
 	o.queue.AccountRedemptionsLeft.WithLabelValues("0x01")
+	o.node.calls.WithLabelValues("eth_call")
+	o.node.wait.WithLabelValues(chain.PriorityCritical.String())
+	o.stage.runs.WithLabelValues("claim", "ok")
+	o.stage.duration.WithLabelValues("claim")
+	o.stage.done.WithLabelValues("claim")
 	registered := map[string]bool{}
 	families, err := o.reg.Gather()
 	if err != nil {
