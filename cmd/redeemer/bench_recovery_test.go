@@ -332,7 +332,7 @@ func seedRecoveryLoad(b testing.TB, c *benchChain, dsn string) {
 				return err
 			}
 			_, err = q.InsertRedemption(ctx, store.NewRedemption{Account: signer.Address(), Nonce: nonce, HeadNumber: head,
-				Tx: store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tip},
+				Tx:      store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tip},
 				Tickets: claimedTickets})
 			return err
 		})
