@@ -10,11 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
-
-	"github.com/ethereum/go-ethereum/common"
 
 	"redeemer/monitor"
 	"redeemer/rpc/pb"
