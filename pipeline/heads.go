@@ -98,8 +98,9 @@ func (p *Pipeline) followHeads(ctx context.Context, lease *Lease) error {
 	defer timer.Stop()
 	for {
 		var (
-			h   chain.Head
-			err error
+			h         chain.Head
+			err       error
+			wasPushed bool
 		)
 		start := time.Now()
 		select {
@@ -108,12 +109,14 @@ func (p *Pipeline) followHeads(ctx context.Context, lease *Lease) error {
 		case <-timer.C:
 			h, err = p.readHead(ctx)
 		case h = <-pushed:
+			wasPushed = true
 		}
 		if err == nil && !sameHead(h, last) && !(last.Number > 0 && h.Number < last.Number) {
 			err = p.recordTip(ctx, lease, h)
 			if err == nil {
 				last = h
 				p.tips.set(h)
+				log.Debug("new head", "number", h.Number, "l1", h.L1Number, "pushed", wasPushed)
 				p.setStatus("heads", func(s *StageStatus) { s.Done, s.Failures, s.LastErr = h, 0, "" })
 				if p.obs != nil {
 					p.obs.Head(h)

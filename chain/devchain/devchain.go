@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,8 @@ type Chain struct {
 	rpcURL  string
 	// front adds l1BlockNumber to block answers when L1Ratio > 1.
 	front *nodeproxy.Proxy
+	// backendURL is the simulated node's own HTTP JSON-RPC.
+	backendURL string
 	log     *slog.Logger
 
 	owner     Account
@@ -190,7 +193,7 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.backend, c.client, c.rpcURL = backend, backend.Client(), url
+	c.backend, c.client, c.rpcURL, c.backendURL = backend, backend.Client(), url, url
 	if withFront {
 		ratio := opts.L1Ratio
 		front, err := nodeproxy.NewURL(url, nodeproxy.Options{L1Number: func(l2 uint64) uint64 { return l2 / ratio }})
@@ -245,6 +248,10 @@ func startBackend(alloc types.GenesisAlloc, rpcAddr string) (*simulated.Backend,
 			nc.HTTPPort = p
 			nc.HTTPModules = []string{"eth", "net", "web3"}
 			nc.HTTPVirtualHosts = []string{"localhost"}
+			// Websocket on the same port, for pushed heads (eth_subscribe).
+			nc.WSHost = host
+			nc.WSPort = p
+			nc.WSModules = []string{"eth", "net", "web3"}
 		})
 		if err == nil {
 			return b, "http://" + net.JoinHostPort(host, strconv.Itoa(p)), nil
@@ -352,6 +359,17 @@ func (c *Chain) ChainID() *big.Int { return new(big.Int).Set(c.chainID) }
 
 // RPCURL is the HTTP JSON-RPC endpoint, or "" when none is served.
 func (c *Chain) RPCURL() string { return c.rpcURL }
+
+// WSURL is the node's websocket JSON-RPC (for pushed heads), "" without
+// RPCAddr. With L1Ratio above 1 it is "" too: the front that adds
+// l1BlockNumber speaks HTTP only, and heads pushed without it would carry
+// the wrong L1 number.
+func (c *Chain) WSURL() string {
+	if c.front != nil || c.backendURL == "" {
+		return ""
+	}
+	return "ws://" + strings.TrimPrefix(c.backendURL, "http://")
+}
 
 // Addresses are the deployed contracts.
 func (c *Chain) Addresses() chain.Addresses { return c.addrs }

@@ -599,3 +599,46 @@ func TestDeployOnNodeDeploysMulticall(t *testing.T) {
 		t.Fatalf("Deploy with a Multicall3 address without code: %v", err)
 	}
 }
+
+// TestWSPushesHeads: the node's websocket, on the RPC port, pushes every
+// mined block to a newHeads subscription; with an L1 ratio the chain names
+// no websocket, since heads pushed past the front would lack their L1
+// number.
+func TestWSPushesHeads(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := newChain(t, devchain.Options{RPCAddr: "127.0.0.1:0"})
+	if !strings.HasPrefix(c.WSURL(), "ws://127.0.0.1:") {
+		t.Fatalf("WSURL %q, want ws://127.0.0.1:port", c.WSURL())
+	}
+	node, err := chain.DialNode(ctx, c.WSURL(), nil, chain.NodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	heads := make(chan chain.Head, 4)
+	done, err := node.SubscribeHeads(ctx, heads, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Commit()
+	select {
+	case h := <-heads:
+		if h.Number != n+1 || h.L1Number != h.Number {
+			t.Errorf("pushed head %d (L1 %d), want %d", h.Number, h.L1Number, n+1)
+		}
+	case err := <-done:
+		t.Fatalf("subscription ended: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no head pushed after a commit")
+	}
+
+	withFront := newChain(t, devchain.Options{RPCAddr: "127.0.0.1:0", L1Ratio: 4})
+	if withFront.WSURL() != "" {
+		t.Errorf("WSURL %q with an L1 ratio, want none", withFront.WSURL())
+	}
+}

@@ -581,3 +581,22 @@ func TestServeStartupChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestServePushedHeads: with --eth-ws-url the pipeline follows heads the
+// node pushes. The poll interval is set far longer than the test may take,
+// so tickets are only claimed and settled in time if pushed heads drive
+// the stages.
+func TestServePushedHeads(t *testing.T) {
+	c := newCluster(t)
+	ws := "ws://" + strings.TrimPrefix(c.info.EthRPCURL, "http://")
+	p, addr := c.serve("replica", "--eth-ws-url", ws, "--poll-interval", "2m")
+	p.waitLog(t, "following pushed heads", 30*time.Second)
+	p.waitLog(t, "became leader", 30*time.Second)
+	o := c.orchestratorAt(addr)
+	accepted := c.queueDueSoon(o, 2)
+	c.waitAllFinal(o, 45*time.Second)
+	c.checkInvariants(o, accepted)
+	if strings.Contains(p.logs.String(), "head subscription failed") {
+		t.Errorf("the subscription failed:\n%s", grepLines(p.logs.String(), "head subscription failed"))
+	}
+}

@@ -131,8 +131,10 @@ func newPipeline(log *slog.Logger, f *redeemFlags, d leaderDeps, o *ops) (*pipel
 		{Stage: senders, OnTip: true, MinInterval: f.logsInterval, Timeout: 30 * time.Second,
 			Priority: chain.PriorityNormal},
 		// Redemptions in flight: receipts when something changed; the
-		// account's nonce per head otherwise.
-		{Stage: red.TrackStage(), OnTip: true, MinInterval: poll, Wake: []*pipeline.Signal{signals.Reorg},
+		// account's nonce per head otherwise, at most once a second (or
+		// per poll when polling is faster): with pushed heads the poll
+		// interval is only the fallback and may be long.
+		{Stage: red.TrackStage(), OnTip: true, MinInterval: min(poll, time.Second), Wake: []*pipeline.Signal{signals.Reorg},
 			Timeout: 20 * time.Second, Priority: chain.PriorityCritical},
 		// Claims: tickets fall due with the L1 number; retries with the
 		// clock, which Every and the stage's own wake-up cover.
