@@ -22,7 +22,7 @@ type countingStore struct {
 	release    chan struct{}
 }
 
-func (c *countingStore) InsertTickets(ctx context.Context, ts []store.NewTicket) ([]bool, error) {
+func (c *countingStore) AdmitTickets(ctx context.Context, ts []store.Admit) ([]store.Admitted, error) {
 	c.statements.Add(1)
 	c.tickets.Add(int32(len(ts)))
 	for {
@@ -32,10 +32,10 @@ func (c *countingStore) InsertTickets(ctx context.Context, ts []store.NewTicket)
 		}
 	}
 	<-c.release
-	return c.Store.InsertTickets(ctx, ts)
+	return c.Store.AdmitTickets(ctx, ts)
 }
 
-func batchTicket(i int) store.NewTicket {
+func batchTicket(i int) store.Admit {
 	var t store.NewTicket
 	t.TicketHash[0], t.TicketHash[1] = byte(i), byte(i>>8)
 	t.Sender[0], t.Recipient[0] = 1, 2
@@ -43,7 +43,7 @@ func batchTicket(i int) store.NewTicket {
 	t.Sig = make([]byte, 65)
 	t.Sig[64] = 27
 	t.ParamsExpirationBlock = 100
-	return t
+	return store.Admit{Ticket: t}
 }
 
 // Callers arriving while a statement is in flight share the next ones; each
@@ -66,14 +66,14 @@ func TestBatcherGroupsConcurrentInserts(t *testing.T) {
 	for i := range callers {
 		tk := batchTicket(i)
 		if i == bad {
-			tk.Seed = make([]byte, 40) // over the schema's limit
+			tk.Ticket.Seed = make([]byte, 40) // over the schema's limit
 		}
 		if i == callers-1 {
 			tk = batchTicket(0) // a repeat of caller 0's ticket
 		}
 		wg.Go(func() {
-			ins, err := b.insert(ctx, tk)
-			results[i] = result{ins, err}
+			res, err := b.insert(ctx, tk)
+			results[i] = result{res.Inserted, err}
 		})
 	}
 	// Let every caller queue behind the first statements, then let them run.
@@ -149,7 +149,7 @@ func TestBatcherCallerGivesUp(t *testing.T) {
 	}
 	close(st.release)
 	other, err := b.insert(context.Background(), batchTicket(2))
-	if err != nil || !other {
+	if err != nil || !other.Inserted || !other.Stored {
 		t.Fatalf("next insert: %v, %v", other, err)
 	}
 	// The abandoned ticket is still written by the statement it joined.

@@ -19,7 +19,8 @@ import (
 // kept by the server (the request and its decoding error, some 200 bytes)
 // would grow its memory for as long as a client keeps sending such calls.
 func TestMalformedRequestsLeaveNothingBehind(t *testing.T) {
-	_, st, _, conn := newFuzzServer(t)
+	env := newFuzzServer(t)
+	conn := env.conn
 	ctx := context.Background()
 	first := append(wmsg{bytesField(fSender, filled(1<<10, 0xab))}.encode(), 0x80)
 	second := []byte{}
@@ -60,7 +61,7 @@ func TestMalformedRequestsLeaveNothingBehind(t *testing.T) {
 	if limit := int64(calls * 64); grown > limit {
 		t.Fatalf("heap grew by %d bytes over %d calls: the server keeps something of each", grown, calls)
 	}
-	if st.count() != 0 {
+	if env.count(t) != 0 {
 		t.Fatal("a malformed request stored a ticket")
 	}
 }

@@ -2,23 +2,28 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
 	"math/big"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"redeemer/chain"
 	"redeemer/chain/devchain"
+	"redeemer/chain/nodeproxy"
 	"redeemer/monitor"
 	"redeemer/monitor/monitortest"
+	"redeemer/pipeline"
 	"redeemer/rpc/client"
 	"redeemer/rpc/pb"
 	"redeemer/store"
@@ -26,22 +31,30 @@ import (
 )
 
 // floatReplica is one service process: its own pool, monitor, hub, float
-// service and gRPC server, sharing the database and chain with the others.
+// service, intake and gRPC server, sharing the database and chain with the
+// others.
 type floatReplica struct {
 	st      *store.Store
 	mon     *monitor.Monitor
 	hub     *monitor.Hub
 	floats  *FloatService
+	svc     *Server
 	client  pb.TicketRedeemerClient
 	addr    string
+	tls     bool
 	stopHub context.CancelFunc
 }
 
 type floatEnv struct {
 	t        *testing.T
 	ctx      context.Context
-	c        *monitortest.Chain
+	c        *testChain
 	replicas []*floatReplica
+	// lead stores chain state when the test does the leader's work itself
+	// (floatEnvOpts.manual); otherwise a pipeline follows the chain.
+	lead *leader
+	// proxy counts the node calls of the replicas (floatEnvOpts.proxied).
+	proxy *nodeproxy.Proxy
 }
 
 type floatEnvOpts struct {
@@ -49,52 +62,97 @@ type floatEnvOpts struct {
 	replicas int
 	floats   FloatOptions
 	hub      monitor.HubOptions
+	// intake sets the exposure cap, the refusal budget and the timeouts
+	// of every replica's intake (zero values: the defaults).
+	intake Config
+	// manual leaves the leader's work to the test (floatEnv.lead: one run
+	// of the senders stage at a time) instead of a pipeline following the
+	// chain.
+	manual bool
+	// proxied puts a counting proxy between the replicas and the node.
+	proxied bool
+	// tls serves over TLS, as go-livepeer's client dials; otherwise
+	// plaintext on loopback.
+	tls bool
 }
 
-// newFloatEnv starts the replicas on one database; the first is the leader
-// and follows the chain with a real poller.
+// newFloatEnv starts the replicas on one database. The first one's store
+// is the leader's: a pipeline with the senders and reread stages follows
+// the chain (or, with manual, the test runs the senders stage).
 func newFloatEnv(t *testing.T, o floatEnvOpts) *floatEnv {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	e := &floatEnv{t: t, ctx: ctx, c: monitortest.NewChain(t, o.chain)}
+	e := &floatEnv{t: t, ctx: ctx, c: newTestChain(t, o.chain)}
+	node := e.c.node
+	if o.proxied {
+		e.proxy, node = e.c.proxied(t)
+	}
 	dsn := storetest.New(t)
 	for range max(o.replicas, 1) {
-		e.replicas = append(e.replicas, e.newReplica(dsn, o))
+		e.replicas = append(e.replicas, e.newReplica(dsn, node, o))
 	}
-	e.follow(e.replicas[0])
+	if o.manual {
+		e.lead = newLeader(t, e.c, e.replicas[0].st)
+		e.lead.start()
+	} else {
+		e.follow(e.replicas[0])
+	}
 	return e
 }
 
-// follow has r's monitor follow the chain with a real poller until the
-// test ends, and waits for the poller's first head, so that every later
-// block is followed.
+// follow runs the leader's chain-following stages on r's database until
+// the test ends, and waits until the senders stage has stored its first
+// reading, so that every later block is followed.
 func (e *floatEnv) follow(r *floatReplica) {
 	e.t.Helper()
-	pollCtx, stopPoll := context.WithCancel(e.ctx)
-	polled := make(chan struct{})
-	poller := chain.NewPoller(chain.NewHeaderHeadReader(e.c.Client()), r.st,
-		chain.PollerOptions{Interval: 20 * time.Millisecond, Logger: quietLogger()})
-	go func() {
-		defer close(polled)
-		poller.Run(pollCtx, r.mon.HandleHead)
-	}()
-	e.t.Cleanup(func() { stopPoll(); <-polled })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, ok := poller.Latest(); ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatal("the poller delivered no head")
-		}
+	cfg := monitor.StageConfig{Recipient: e.c.Recipient().Address, Contracts: e.c.Addresses(), Logger: quietLogger()}
+	signals := monitor.Signals{Round: pipeline.NewSignal(), Reread: pipeline.NewSignal(), Reorg: pipeline.NewSignal()}
+	reread, err := monitor.NewRereadStage(cfg, r.st, e.c.node)
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	senders, err := monitor.NewSenderStage(cfg, r.st, e.c.node, signals, reread)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	retry := chain.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond}
+	p, err := pipeline.New(pipeline.Config{Store: r.st, Heads: e.c.node, PollInterval: 20 * time.Millisecond,
+		Stages: []pipeline.Spec{
+			{Stage: senders, OnTip: true, Timeout: 10 * time.Second, Backoff: retry},
+			{Stage: reread, OnTip: true, Wake: []*pipeline.Signal{signals.Reread, signals.Round},
+				Timeout: 10 * time.Second, Backoff: retry},
+		}, Logger: quietLogger()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	lease, err := pipeline.NewTestLease(e.ctx, r.st, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.RunTerm(ctx, lease) }()
+	e.t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			e.t.Errorf("pipeline: %v", err)
+		}
+	})
+	waitUntil(e.t, 10*time.Second, "the senders stage to store its first reading", func() bool {
+		c, err := r.st.Q().StageCursor(e.ctx, "senders")
+		return err == nil && c != nil
+	})
 }
 
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func (e *floatEnv) newReplica(dsn string, o floatEnvOpts) *floatReplica {
+// newReplica builds one service process on dsn, reaching the chain through
+// node, wired as the service wires it: the hub's change announcements drop
+// what the monitor and intake cached.
+func (e *floatEnv) newReplica(dsn string, node *chain.Node, o floatEnvOpts) *floatReplica {
 	t := e.t
 	t.Helper()
 	st, err := store.Open(e.ctx, dsn)
@@ -104,12 +162,21 @@ func (e *floatEnv) newReplica(dsn string, o floatEnvOpts) *floatReplica {
 	t.Cleanup(st.Close)
 	recipient := e.c.Recipient().Address
 	mon, err := monitor.New(monitor.Config{Recipient: recipient, Contracts: e.c.Addresses(), Logger: quietLogger()},
-		st, monitor.NewProtocolReader(e.c.Protocol()), e.c.Client(), chain.NewHeaderHeadReader(e.c.Client()))
+		st, node)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var intake atomic.Pointer[Server]
 	hopts := o.hub
 	hopts.Logger = quietLogger()
+	hopts.OnChange = func(sender [20]byte, all bool) {
+		if !all {
+			mon.Forget(sender)
+		}
+		if s := intake.Load(); s != nil {
+			s.Changed(sender, all)
+		}
+	}
 	hub := monitor.NewHub(st, hopts)
 	hubCtx, stopHub := context.WithCancel(e.ctx)
 	hubDone := make(chan struct{})
@@ -123,15 +190,23 @@ func (e *floatEnv) newReplica(dsn string, o floatEnvOpts) *floatReplica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewServer(Config{Recipient: recipient, Chain: e.c.Protocol(), Store: st, Floats: floats, Logger: quietLogger()})
+	cfg := o.intake
+	cfg.Recipient, cfg.Contracts, cfg.Store, cfg.Node, cfg.Senders, cfg.Floats, cfg.Logger =
+		recipient, e.c.Addresses(), st, node, mon, floats, quietLogger()
+	svc, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serveOnLoopback(t, svc, TLSConfig{Plaintext: true})
+	intake.Store(svc)
+	tc := TLSConfig{Plaintext: true}
+	if o.tls {
+		tc = TLSConfig{DataDir: t.TempDir()}
+	}
+	addr := serveOnLoopback(t, svc, tc)
 	// Registered after the server's stop, so it runs first: the hub ends
 	// before the server does.
 	t.Cleanup(func() { stopHub(); <-hubDone })
-	r := &floatReplica{st: st, mon: mon, hub: hub, floats: floats, addr: addr, stopHub: stopHub}
+	r := &floatReplica{st: st, mon: mon, hub: hub, floats: floats, svc: svc, addr: addr, tls: o.tls, stopHub: stopHub}
 	r.client = e.dial(r)
 	return r
 }
@@ -139,12 +214,23 @@ func (e *floatEnv) newReplica(dsn string, o floatEnvOpts) *floatReplica {
 // dial opens a new client connection to r.
 func (e *floatEnv) dial(r *floatReplica) pb.TicketRedeemerClient {
 	e.t.Helper()
-	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		e.t.Fatal(err)
+	return e.clientFrom(r, "127.0.0.1")
+}
+
+// clientFrom opens a new client connection to r from the loopback address
+// local: the server tells clients apart by address.
+func (e *floatEnv) clientFrom(r *floatReplica, local string) pb.TicketRedeemerClient {
+	e.t.Helper()
+	return clientFrom(e.t, r.addr, local, r.dialCreds())
+}
+
+// dialCreds are the credentials r's server wants: TLS without verifying
+// the server, as go-livepeer's client dials, or none.
+func (r *floatReplica) dialCreds() grpc.DialOption {
+	if r.tls {
+		return grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true}))
 	}
-	e.t.Cleanup(func() { conn.Close() })
-	return pb.NewTicketRedeemerClient(conn)
+	return grpc.WithTransportCredentials(insecure.NewCredentials())
 }
 
 // floatStream is an open MonitorMaxFloat call whose updates a goroutine
@@ -437,30 +523,47 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestUnaryMaxFloatTracksUnknownSender(t *testing.T) {
+// TestUnaryMaxFloatOfUnknownSender: a sender nobody tracks is answered
+// from a chain read, and asking does not make the service follow it; a
+// stream does.
+func TestUnaryMaxFloatOfUnknownSender(t *testing.T) {
 	t.Parallel()
 	e := newFloatEnv(t, floatEnvOpts{chain: devchain.Options{Senders: 3}})
 	r := e.replicas[0]
 	s2 := e.c.Senders()[2].Address
-	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State != nil {
-		t.Fatalf("sender tracked before anyone asked: %+v, %v", fs.State, err)
+	tracked := func() bool {
+		t.Helper()
+		fs, err := r.st.FloatState(e.ctx, s2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fs.State != nil
 	}
-	res, err := r.client.MaxFloat(e.ctx, &pb.MaxFloatReq{Sender: s2.Bytes()})
-	if err != nil {
-		t.Fatal(err)
+	if tracked() {
+		t.Fatal("sender tracked before anyone asked")
 	}
 	want := e.wantFloat(s2, new(big.Int))
-	if got := new(big.Int).SetBytes(res.GetMaxFloat()); got.Cmp(want) != 0 || want.Sign() == 0 {
-		t.Fatalf("MaxFloat = %s, want %s", got, want)
+	for range 2 {
+		res, err := r.client.MaxFloat(e.ctx, &pb.MaxFloatReq{Sender: s2.Bytes()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := new(big.Int).SetBytes(res.GetMaxFloat()); got.Cmp(want) != 0 || want.Sign() == 0 {
+			t.Fatalf("MaxFloat = %s, want %s", got, want)
+		}
 	}
-	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State == nil {
-		t.Fatalf("sender not tracked after MaxFloat: %v", err)
+	if tracked() {
+		t.Fatal("a unary MaxFloat made the service track the sender")
+	}
+	e.stream(r.client, s2).expect("stream of the unknown sender", want, within)
+	if !tracked() {
+		t.Fatal("MonitorMaxFloat did not make the service track the sender")
 	}
 }
 
 func TestMaxFloatUnimplementedWithoutFloats(t *testing.T) {
 	t.Parallel()
-	svc, err := NewServer(Config{Recipient: common.Address{1}, Chain: nilChain{}, Store: nilStore{}})
+	svc, err := NewServer(Config{Recipient: common.Address{1}, Store: nilStore{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,8 +578,8 @@ func TestMaxFloatUnimplementedWithoutFloats(t *testing.T) {
 	}
 }
 
-type nilChain struct{ ChainState }
-type nilStore struct{ TicketStore }
+// nilStore stands in for a store no call reaches.
+type nilStore struct{ IntakeStore }
 
 func TestWireFloat(t *testing.T) {
 	t.Parallel()
@@ -570,6 +673,9 @@ func TestSenderInfoMatchesChain(t *testing.T) {
 	c := e.goClient(r)
 	s0, s2 := e.c.Senders()[0], e.c.Senders()[2].Address
 
+	// An orchestrator that takes the sender's tickets follows its float:
+	// the service then follows the sender's changes.
+	e.stream(r.client, s0.Address).expect("first value", e.wantFloat(s0.Address, new(big.Int)), within)
 	e.expectSenderInfo(c, s0.Address, "funded sender")
 
 	// A ticket larger than the deposit draws the deposit, then the
@@ -583,11 +689,15 @@ func TestSenderInfoMatchesChain(t *testing.T) {
 		t.Fatalf("the redemption did not reach the reserve: %+v", got)
 	}
 
-	// A sender nobody asked about is read from chain first.
+	// A sender nobody asked about is read from chain, and not followed
+	// for being asked about.
 	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State != nil {
 		t.Fatalf("sender tracked before anyone asked: %+v, %v", fs.State, err)
 	}
 	e.expectSenderInfo(c, s2, "unknown sender")
+	if fs, err := r.st.FloatState(e.ctx, s2); err != nil || fs.State != nil {
+		t.Fatalf("SenderInfo made the service track the sender: %+v, %v", fs.State, err)
+	}
 
 	if _, err := r.client.SenderInfo(e.ctx, &pb.MaxFloatReq{Sender: make([]byte, 19)}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("SenderInfo with a 19-byte sender: %v, want InvalidArgument", err)
@@ -603,6 +713,8 @@ func TestValidateSenderRefusesUnlockingSender(t *testing.T) {
 	s0, s1 := e.c.Senders()[0], e.c.Senders()[1]
 	e.c.InitializeRound()
 	for _, s := range []devchain.Account{s0, s1} {
+		// Followed, as an orchestrator taking its tickets follows it.
+		e.stream(e.replicas[0].client, s.Address).expect("first value", e.wantFloat(s.Address, new(big.Int)), within)
 		if err := c.ValidateSender(e.ctx, s.Address); err != nil {
 			t.Fatalf("ValidateSender(%s) before any unlock: %v", s.Address, err)
 		}

@@ -390,14 +390,16 @@ func runGarbageFlood(t *testing.T, o garbageFlood) {
 			if proto.Unmarshal(body, &m) != nil {
 				return verdict{codes: []codes.Code{codes.InvalidArgument}}, true
 			}
+			// Once the flooding address has spent its refusal budget,
+			// every ticket it sends is refused at once (peer_refusals).
 			d, err := DecodeTicket(&m, recipient)
 			switch {
 			case errors.Is(err, ErrForeignRecipient):
-				return verdict{codes: []codes.Code{codes.PermissionDenied}}, true
+				return verdict{codes: []codes.Code{codes.PermissionDenied, codes.ResourceExhausted}}, true
 			case err != nil:
-				return verdict{codes: []codes.Code{codes.InvalidArgument}}, true
+				return verdict{codes: []codes.Code{codes.InvalidArgument, codes.ResourceExhausted}}, true
 			}
-			return verdict{codes: []codes.Code{codes.OK, codes.InvalidArgument}, hash: d.Hash}, true
+			return verdict{codes: []codes.Code{codes.OK, codes.InvalidArgument, codes.ResourceExhausted}, hash: d.Hash}, true
 		}
 		var m pb.MaxFloatReq
 		if proto.Unmarshal(body, &m) == nil && len(m.GetSender()) == 20 && common.BytesToAddress(m.GetSender()) != (common.Address{}) {
@@ -496,8 +498,9 @@ func runGarbageFlood(t *testing.T, o garbageFlood) {
 		}()
 	}
 
-	// The well-behaved client, on its own connection.
-	good := pb.NewTicketRedeemerClient(s.dial(t))
+	// The well-behaved client, on its own connection from its own address:
+	// the flood spends its own address's refusal budget, not this one's.
+	good := pb.NewTicketRedeemerClient(s.dialFrom(t, "127.0.0.2"))
 	var latencies []time.Duration
 	began := time.Now()
 	for floodCtx.Err() == nil {

@@ -134,7 +134,7 @@ func TestMalformedFraming(t *testing.T) {
 	if n := s.countTickets(t); n != 0 {
 		t.Fatalf("tickets = %d after framing errors, want 0", n)
 	}
-	if tracked, err := s.r.st.TrackedSenders(ctx); err != nil || len(tracked) != 0 {
+	if tracked, err := s.r.st.Q().TrackedSenders(ctx); err != nil || len(tracked) != 0 {
 		t.Fatalf("tracked senders after framing errors: %x, %v", tracked, err)
 	}
 	waitFor(t, "no stream left", func() bool { return s.r.floats.Streams() == 0 })

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -19,75 +18,78 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"redeemer/chain"
+	"redeemer/chain/devchain"
 	"redeemer/rpc/pb"
 	"redeemer/store"
+	"redeemer/store/storetest"
 )
 
 // The fuzz targets here drive the real gRPC server (codec, size limit,
 // handlers, intake) over an in-memory connection with arbitrary request
-// bytes; the chain and the database are stand-ins, so each input costs a
-// round trip in memory, not a query.
+// bytes. Intake judges tickets by the protocol values and round hashes a
+// leader stored from the dev chain; it has no node and no sender source,
+// so every input costs a round trip in memory and a statement or two, and
+// the rules that decide an input are the decoding, round and expiration
+// ones.
 
-// fuzzRound and fuzzValidity are the stand-in chain's current round and
-// validity period; testTicketFields' creation round (10) is current.
-const (
-	fuzzRound    = 10
-	fuzzValidity = 2
-)
+// fuzzEnv is a server with the chain state stored, and what it stores.
+type fuzzEnv struct {
+	c        *testChain
+	st       *store.Store
+	protocol *store.ProtocolState
+	floats   *fuzzFloats
+	conn     *grpc.ClientConn
+}
 
-// fuzzRoundHash is the stand-in chain's block hash of round r: that of
-// testTicketFields for its round, a derived one for the others.
-func fuzzRoundHash(r int64) common.Hash {
-	if r == testTicketFields().CreationRound {
-		return testTicketFields().CreationRoundBlockHash
+func newFuzzServer(tb testing.TB) *fuzzEnv {
+	tb.Helper()
+	c := newTestChain(tb, devchain.Options{})
+	st := storetest.NewStore(tb)
+	newLeader(tb, c, st).start()
+	p, err := st.StoredProtocolState(context.Background())
+	if err != nil || p == nil {
+		tb.Fatalf("protocol state: %+v, %v", p, err)
 	}
-	return crypto.Keccak256Hash(big.NewInt(r).Bytes())
-}
-
-type fuzzChain struct{}
-
-func (fuzzChain) LatestBlock(context.Context) (uint64, error) { return 100, nil }
-func (fuzzChain) CurrentRound(context.Context) (*big.Int, error) {
-	return big.NewInt(fuzzRound), nil
-}
-func (fuzzChain) TicketValidityPeriod(context.Context) (*big.Int, error) {
-	return big.NewInt(fuzzValidity), nil
-}
-func (fuzzChain) BlockHashForRound(_ context.Context, r *big.Int) (common.Hash, error) {
-	if !r.IsInt64() {
-		return common.Hash{}, nil
+	floats := &fuzzFloats{}
+	// Every input comes from one peer, most of them refused: the refusal
+	// budget is off.
+	svc, err := NewServer(Config{Recipient: c.Recipient().Address, Contracts: c.Addresses(), Store: st, Floats: floats,
+		Logger: quietLogger(), RefusalsPerSecond: -1})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return fuzzRoundHash(r.Int64()), nil
-}
-func (fuzzChain) IsTicketUsed(context.Context, common.Hash) (bool, error) { return false, nil }
-
-// fuzzStore records every insert.
-type fuzzStore struct {
-	mu       sync.Mutex
-	inserted []store.NewTicket
+	return &fuzzEnv{c: c, st: st, protocol: p, floats: floats, conn: newMemServer(tb, svc)}
 }
 
-func (s *fuzzStore) InsertTickets(_ context.Context, ts []store.NewTicket) ([]bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inserted = append(s.inserted, ts...)
-	inserted := make([]bool, len(ts))
-	for i := range inserted {
-		inserted[i] = true
+// accepts is the oracle for a decoded ticket: whether the stored protocol
+// values and round hashes let it in (no sender rules: the server has no
+// sender source).
+func (f *fuzzEnv) accepts(t *testing.T, d *DecodedTicket) bool {
+	t.Helper()
+	p := f.protocol
+	cur, validity, length := p.CurrentRound.Int64(), p.TicketValidityPeriod.Int64(), p.RoundLength.Int64()
+	if d.CreationRound > cur || d.CreationRound+validity <= cur {
+		return false
 	}
-	return inserted, nil
+	hash, known, err := f.st.Q().RoundHash(context.Background(), d.CreationRound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !known || common.Hash(hash) != d.CreationRoundBlockHash {
+		return false
+	}
+	start := p.RoundStartL1.Int64() - (cur-d.CreationRound)*length
+	exp := d.ParamsExpirationBlock.Int64()
+	return exp >= start && exp < start+validity*length
 }
 
-func (s *fuzzStore) since(n int) []store.NewTicket {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]store.NewTicket{}, s.inserted[n:]...)
-}
-
-func (s *fuzzStore) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.inserted)
+func (f *fuzzEnv) count(t *testing.T) int64 {
+	t.Helper()
+	n, err := f.st.CountTickets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // fuzzFloats answers every float request with the sender it was asked
@@ -147,25 +149,18 @@ func newMemServer(tb testing.TB, svc *Server) *grpc.ClientConn {
 	return conn
 }
 
-func newFuzzServer(tb testing.TB) (*Server, *fuzzStore, *fuzzFloats, *grpc.ClientConn) {
-	tb.Helper()
-	st, floats := &fuzzStore{}, &fuzzFloats{}
-	svc, err := NewServer(Config{Recipient: testRecipient, Chain: fuzzChain{}, Store: st, Floats: floats, Logger: quietLogger()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return svc, st, floats, newMemServer(tb, svc)
-}
-
 // FuzzServerQueueTicket sends arbitrary bytes as a QueueTicket request. The
 // code must be the one the bytes call for: ResourceExhausted over the size
 // limit, InvalidArgument for bytes that are no Ticket or break a rule
-// (judged by protobuf and DecodeTicket, and the round rules against the
-// stand-in chain), PermissionDenied for a foreign recipient, OK for a valid
-// ticket; never Internal or Unknown. A refused ticket is not stored; an
-// accepted one is stored once, with the fields it was decoded to.
+// (judged by protobuf and DecodeTicket, and the round and expiration rules
+// against the stored state), PermissionDenied for a foreign recipient, OK
+// for a valid ticket; never Internal or Unknown. A refused ticket is not
+// stored; an accepted one is stored once, with the fields it was decoded
+// to.
 func FuzzServerQueueTicket(f *testing.F) {
-	valid, _ := validWireTicket(f)
+	env := newFuzzServer(f)
+	sender := env.c.Senders()[0]
+	valid, _ := env.c.ticket(f, sender, big.NewInt(1e15), nil)
 	for _, w := range []wmsg{
 		wireTicket(valid),
 		append(wireTicket(valid), bytesField(99, []byte("unknown"))),
@@ -181,66 +176,88 @@ func FuzzServerQueueTicket(f *testing.F) {
 	f.Add(seed[:len(seed)-1])
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0xff, 0xff, 0x01})
-	previous := testTicketFields()
-	previous.CreationRound = fuzzRound - 1
-	previous.CreationRoundBlockHash = fuzzRoundHash(previous.CreationRound)
-	if m, _, err := SignTicket(previous, testSenderKey(f), big.NewInt(5)); err == nil {
+	for _, mutate := range []func(*chain.Ticket){
+		// The previous round, whose hash the leader did not see.
+		func(tk *chain.Ticket) {
+			tk.CreationRound--
+			h, err := env.c.Protocol().BlockHashForRound(context.Background(), big.NewInt(tk.CreationRound))
+			if err != nil {
+				f.Fatal(err)
+			}
+			tk.CreationRoundBlockHash = h
+		},
+		// An expiration block just past its window.
+		func(tk *chain.Ticket) {
+			_, end := env.c.window(f, tk.CreationRound)
+			tk.ParamsExpirationBlock = big.NewInt(end)
+		},
+	} {
+		m, _ := env.c.ticket(f, sender, big.NewInt(1e15), mutate)
 		b, _ := proto.Marshal(m)
 		f.Add(b)
 	}
 
-	_, st, _, conn := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		before := st.count()
-		_, err := unary(context.Background(), conn, pb.TicketRedeemer_QueueTicket_FullMethodName, data)
-		code := status.Code(err)
-		stored := st.since(before)
-
-		var want codes.Code
-		var d *DecodedTicket
-		var m pb.Ticket
+		var (
+			want   codes.Code
+			d      *DecodedTicket
+			m      pb.Ticket
+			malfmt bool
+		)
 		switch {
 		case len(data) > MaxMessageBytes:
 			want = codes.ResourceExhausted
 		case proto.Unmarshal(data, &m) != nil:
-			want = codes.InvalidArgument
-			if !strings.Contains(status.Convert(err).Message(), malformedMsg) {
-				t.Fatalf("undecodable bytes answered %v", err)
-			}
+			want, malfmt = codes.InvalidArgument, true
 		default:
 			var derr error
-			d, derr = DecodeTicket(&m, testRecipient)
+			d, derr = DecodeTicket(&m, env.c.Recipient().Address)
 			switch {
 			case errors.Is(derr, ErrForeignRecipient):
 				want = codes.PermissionDenied
 			case derr != nil:
 				want = codes.InvalidArgument
-			case d.CreationRound > fuzzRound || d.CreationRound+fuzzValidity <= fuzzRound ||
-				d.CreationRoundBlockHash != fuzzRoundHash(d.CreationRound):
+			case !env.accepts(t, d):
 				want = codes.InvalidArgument
 			default:
 				want = codes.OK
 			}
 		}
-		if code != want {
+		existed := false
+		if want == codes.OK {
+			_, err := env.st.TicketByHash(context.Background(), d.Hash)
+			existed = err == nil
+		}
+		before := env.count(t)
+
+		_, err := unary(context.Background(), env.conn, pb.TicketRedeemer_QueueTicket_FullMethodName, data)
+		if code := status.Code(err); code != want {
 			t.Fatalf("code %s (%v), want %s", code, err, want)
 		}
-		if code != codes.OK {
-			if len(stored) != 0 {
-				t.Fatalf("a refused request stored %d tickets", len(stored))
+		if malfmt && !strings.Contains(status.Convert(err).Message(), malformedMsg) {
+			t.Fatalf("undecodable bytes answered %v", err)
+		}
+		after := env.count(t)
+		if want != codes.OK {
+			if after != before {
+				t.Fatalf("a refused request stored %d tickets", after-before)
 			}
 			return
 		}
-		if len(stored) != 1 {
-			t.Fatalf("an accepted ticket stored %d times", len(stored))
+		if wantRows := before + map[bool]int64{false: 1, true: 0}[existed]; after != wantRows {
+			t.Fatalf("an accepted ticket left %d rows, want %d (stored before: %v)", after, wantRows, existed)
 		}
-		got := stored[0]
-		if got.TicketHash != d.Hash || got.Sender != d.Sender || got.Recipient != d.Recipient ||
+		got, err := env.st.TicketByHash(context.Background(), d.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Sender != d.Sender || got.Recipient != d.Recipient ||
 			got.FaceValue.Cmp(d.FaceValue) != 0 || got.WinProb.Cmp(d.WinProb) != 0 || got.SenderNonce != d.SenderNonce ||
-			got.CreationRound != d.CreationRound || got.ParamsExpirationBlock != d.ParamsExpirationBlock.Int64() ||
+			got.CreationRound != d.CreationRound || got.CreationRoundBlockHash != d.CreationRoundBlockHash ||
+			got.ParamsExpirationBlock != d.ParamsExpirationBlock.Int64() ||
 			string(got.Sig) != string(d.Sig) || string(got.Seed) != string(d.Seed) ||
 			new(big.Int).SetBytes(got.RecipientRand[:]).Cmp(d.RecipientRand) != 0 {
-			t.Fatalf("stored %+v, decoded %+v", got, d)
+			t.Fatalf("stored %+v, decoded %+v", got.NewTicket, d)
 		}
 		if chain.RandHash(new(big.Int).SetBytes(got.RecipientRand[:])) != got.RecipientRandHash {
 			t.Fatal("stored a recipient rand that does not match its hash")
@@ -260,7 +277,8 @@ func FuzzServerSenderRequest(f *testing.F) {
 		f.Add(uint8(i), []byte{0x0a, 0x14, 1, 2})
 		f.Add(uint8(i), wmsg{bytesField(fMaxFloatSender, sender), bytesField(3, sender), bytesField(fMaxFloatSender, sender[1:])}.encode())
 	}
-	_, _, floats, conn := newFuzzServer(f)
+	env := newFuzzServer(f)
+	floats, conn := env.floats, env.conn
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		method := senderMethods[int(which)%len(senderMethods)]
 		ctx, cancel := context.WithCancel(context.Background())

@@ -2,24 +2,18 @@ package rpc
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"redeemer/chain"
-	"redeemer/monitor/monitortest"
 	"redeemer/rpc/pb"
-	"redeemer/store/storetest"
 )
 
 // This file holds what the bad-input tests share: a protobuf writer that can
@@ -271,27 +265,15 @@ type rawServer struct {
 	conn *grpc.ClientConn
 }
 
-// newRawServer starts one replica (monitor, hub, float service) on a fresh
-// dev chain and database, with a poller following the chain, and a TLS
-// gRPC server over it. Unlike newFloatEnv's, its context lasts as long as
-// the test, so long fault runs can use it.
+// newRawServer starts one replica (monitor, hub, float service, intake) on
+// a fresh dev chain and database, with the chain state stored as the
+// leader stores it, and a TLS gRPC server over it.
 func newRawServer(t *testing.T, o floatEnvOpts) *rawServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	e := &floatEnv{t: t, ctx: ctx, c: monitortest.NewChain(t, o.chain)}
-	r := e.newReplica(storetest.New(t), o)
-	e.replicas = []*floatReplica{r}
-	e.follow(r)
-
-	svc, err := NewServer(Config{
-		Recipient: e.c.Recipient().Address, Chain: e.c.Protocol(), Store: r.st, Floats: r.floats, Logger: quietLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := serveOnLoopback(t, svc, TLSConfig{DataDir: t.TempDir()})
-	s := &rawServer{env: e, r: r, svc: svc, addr: addr}
+	o.manual, o.tls, o.replicas = true, true, 1
+	e := newFloatEnv(t, o)
+	r := e.replicas[0]
+	s := &rawServer{env: e, r: r, svc: r.svc, addr: r.addr}
 	s.conn = s.dial(t)
 	return s
 }
@@ -300,56 +282,30 @@ func newRawServer(t *testing.T, o floatEnvOpts) *rawServer {
 // without verifying the certificate.
 func (s *rawServer) dial(t testing.TB) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return s.dialFrom(t, "127.0.0.1")
 }
 
-var nonceSeq atomic.Uint32
+// dialFrom is dial from another loopback address: another client as the
+// server's per-address budgets see it.
+func (s *rawServer) dialFrom(t testing.TB, local string) *grpc.ClientConn {
+	t.Helper()
+	return dialFrom(t, s.addr, local, s.r.dialCreds())
+}
 
-// ticket signs a winning ticket from sender 0 (or key, when set) in the
-// current round; mutate changes its fields before signing.
+// expiry is the expiration block ticket gives a ticket of round: the
+// middle of its window.
+func (s *rawServer) expiry(t testing.TB, round int64) int64 {
+	t.Helper()
+	start, end := s.env.c.window(t, round)
+	return start + (end-start)/2
+}
+
+// ticket signs a winning ticket from sender 0 (or the sender mutate
+// names) in the current round, with an expiration block inside its window;
+// mutate changes its fields before signing.
 func (s *rawServer) ticket(t testing.TB, faceValue *big.Int, mutate func(*chain.Ticket)) (*pb.Ticket, common.Hash) {
 	t.Helper()
-	ctx := context.Background()
-	p := s.env.c.Protocol()
-	round, err := p.CurrentRound(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bh, err := p.BlockHashForRound(ctx, round)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk := chain.Ticket{
-		Recipient:              s.env.c.Recipient().Address,
-		FaceValue:              faceValue,
-		WinProb:                chain.MaxWinProb,
-		SenderNonce:            uint32(time.Now().UnixNano()) + nonceSeq.Add(1),
-		CreationRound:          round.Int64(),
-		CreationRoundBlockHash: bh,
-		ParamsExpirationBlock:  big.NewInt(1000),
-	}
-	key := s.env.c.Senders()[0].Key
-	if mutate != nil {
-		mutate(&tk)
-	}
-	if tk.Sender != (common.Address{}) {
-		// A mutate that names a sender wants it signed by another key.
-		for _, a := range s.env.c.Senders() {
-			if a.Address == tk.Sender {
-				key = a.Key
-			}
-		}
-	}
-	m, hash, err := SignTicket(tk, key, new(big.Int).SetUint64(uint64(time.Now().UnixNano())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, hash
+	return s.env.c.ticket(t, s.env.c.Senders()[0], faceValue, mutate)
 }
 
 // unary sends body as the request of method and returns the raw response.
