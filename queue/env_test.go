@@ -77,6 +77,8 @@ type envOpts struct {
 	upstream func(t *testing.T, url string) string
 	// wrap wraps the node the redemption stages use (not the monitor's).
 	wrap func(*chain.Node) Node
+	// signer signs redemptions [the dev chain's redeemer account].
+	signer *ecdsa.PrivateKey
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -116,9 +118,10 @@ func newEnv(t *testing.T, o envOpts) *env {
 
 	cfg := o.cfg
 	cfg.Recipient = dc.Recipient().Address
-	if cfg.Signer == nil {
-		cfg.Signer = chain.NewTxSigner(dc.Redeemer().Key, dc.ChainID())
+	if o.signer == nil {
+		o.signer = dc.Redeemer().Key
 	}
+	cfg.Signer = chain.NewTxSigner(o.signer, dc.ChainID())
 	cfg.Contracts = dc.Addresses()
 	if cfg.Confirmations == 0 {
 		cfg.Confirmations = 1
@@ -220,6 +223,16 @@ func (e *env) step() chain.Head {
 	e.mustRun(e.track, h)
 	e.claimUntilDone(h)
 	return h
+}
+
+// prepare stores the protocol values and the state of every dev sender,
+// as the leader and intake do before tickets of theirs are claimed.
+func (e *env) prepare() {
+	e.t.Helper()
+	e.sync(e.head())
+	for _, s := range e.dc.Senders() {
+		e.trackSenders(s.Address)
+	}
 }
 
 // ticket makes a winning ticket from key, due at block dueAt, in the
