@@ -1,12 +1,19 @@
 # redeemer: the Livepeer ticket redemption service.
 GO       ?= go
 PKGS     ?= ./...
-FUZZTIME ?= 20s
-# The fault suite's fuzz budget per target (make chaos); CI passes a shorter one.
-CHAOS_FUZZTIME ?= 2m
-# Every fuzz target, as package:Function.
-FUZZ_TARGETS := rpc:FuzzDecodeTicket rpc:FuzzServerQueueTicket rpc:FuzzServerSenderRequest \
-	rpc/client:FuzzClientMaxFloat rpc/client:FuzzClientSenderInfo chain:FuzzTicketHash chain:FuzzRecoverSigner
+# Fuzz budgets are counts of executions, never durations: a time budget lets
+# Go 1.26's fuzz coordinator race its own deadline and fail with "context
+# deadline exceeded" and no reproducer (golang/go#75804), while a count ends
+# the run cleanly, so a fuzz failure always means a written reproducer.
+# Every fuzz target, as package:Function:executions, each about 15 s of work
+# on a 2-core machine; FUZZ_SCALE multiplies them.
+FUZZ_TARGETS := rpc:FuzzDecodeTicket:30000 rpc:FuzzServerQueueTicket:30000 rpc:FuzzServerSenderRequest:3000 \
+	rpc/client:FuzzClientMaxFloat:10000 rpc/client:FuzzClientSenderInfo:10000 \
+	chain:FuzzTicketHash:1200 chain:FuzzRecoverSigner:60000
+FUZZ_SCALE ?= 1
+# The fault suite's fuzz scale (make chaos): about 2 minutes a target; CI
+# passes 1.
+CHAOS_FUZZ_SCALE ?= 8
 BIN      ?= bin/redeemer
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
@@ -35,21 +42,21 @@ run:
 test:
 	$(GO) test -race -count=1 -timeout 14m $(PKGS)
 
-## fuzz: each fuzz target for FUZZTIME
+## fuzz: each fuzz target for its execution budget times FUZZ_SCALE
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
-	  echo "fuzz: $$fn in ./$$pkg for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$${rest##*:}; \
+	  execs=$$((n * $(FUZZ_SCALE))); echo "fuzz: $$fn in ./$$pkg for $$execs executions"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $${execs}x ./$$pkg/; done
 
 ## geth: bin/geth at the go-ethereum version in go.mod (the fault suite's real node)
 geth:
 	sh chain/devchain/build-geth.sh
 
 ## chaos: the fault suite, bounded (REDEEMER_CHAOS_LONG=1 runs it longer): a real geth node,
-## the SIGKILL loop, a PostgreSQL restart, node faults, floods; then every fuzz target for CHAOS_FUZZTIME
+## the SIGKILL loop, a PostgreSQL restart, node faults, floods; then every fuzz target, scaled by CHAOS_FUZZ_SCALE
 chaos: geth
 	$(GO) test -tags chaos -count=1 -p 1 -timeout 45m -run 'Chaos|Flood' ./cmd/redeemer/ ./rpc/
-	$(MAKE) fuzz FUZZTIME=$(CHAOS_FUZZTIME)
+	$(MAKE) fuzz FUZZ_SCALE=$(CHAOS_FUZZ_SCALE)
 
 ## bench: every benchmark once, one package at a time, then BENCHMARKS.md from the output (bench.out)
 bench:

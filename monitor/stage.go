@@ -208,7 +208,7 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 		if err != nil {
 			return err
 		}
-		protocol = protocolState(s.cfg.Recipient, p, tip)
+		protocol = ProtocolState(s.cfg.Recipient, p, tip)
 	}
 	named := make([][20]byte, 0, len(sum.Senders))
 	for a := range sum.Senders {
@@ -357,7 +357,7 @@ func (s *SenderStage) rewind(ctx context.Context, r pipeline.Run, fork uint64, t
 	if err != nil {
 		return err
 	}
-	protocol := protocolState(s.cfg.Recipient, p, tip)
+	protocol := ProtocolState(s.cfg.Recipient, p, tip)
 	above, err := s.st.Q().SendersReadAfter(ctx, fork, maxRewindSenders)
 	if err != nil {
 		return err
@@ -433,7 +433,8 @@ func senderState(rd chain.SenderReading, round int64, block uint64) store.Sender
 	}
 }
 
-func protocolState(recipient common.Address, p chain.ProtocolReading, tip chain.Head) *store.ProtocolState {
+// ProtocolState is a protocol reading at tip as stored.
+func ProtocolState(recipient common.Address, p chain.ProtocolReading, tip chain.Head) *store.ProtocolState {
 	return &store.ProtocolState{
 		Recipient: recipient, RecipientActive: p.RecipientActive, PoolSize: p.PoolSize,
 		CurrentRound: p.CurrentRound, LastInitializedRound: p.LastInitializedRound,

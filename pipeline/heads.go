@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"redeemer/chain"
+	"redeemer/rpc/ratelog"
 	"redeemer/store"
 )
 
@@ -79,6 +80,7 @@ type Subscribe func(ctx context.Context, out chan<- chain.Head) (<-chan error, e
 // whole cost: stages catch up on the blocks in between by range.
 func (p *Pipeline) followHeads(ctx context.Context, lease *Lease) error {
 	log := p.log.With("stage", "heads")
+	health := ratelog.NewState(log, time.Minute)
 	pushed := make(chan chain.Head, 16)
 	poll := p.cfg.PollInterval
 	if p.cfg.Subscribe != nil {
@@ -131,13 +133,11 @@ func (p *Pipeline) followHeads(ctx context.Context, lease *Lease) error {
 		wait := poll
 		if err != nil {
 			failures++
-			if failures == 1 || failures%20 == 0 {
-				log.Warn("head read failing; stages go on at the last head", "err", err, "failures", failures)
-			}
+			health.Fail(ctx, err, "head reads failing; the stages go on at the last head", "failures", failures)
 			wait = retry.Delay(failures)
 			p.setStatus("heads", func(s *StageStatus) { s.Failures, s.LastErr = failures, err.Error() })
-		} else if failures > 0 {
-			log.Info("head reads recovered", "after_failures", failures)
+		} else {
+			health.OK(ctx, "head reads recovered")
 			failures = 0
 		}
 		if !timer.Stop() {

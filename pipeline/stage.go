@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"redeemer/chain"
+	"redeemer/rpc/ratelog"
 	"redeemer/store"
 )
 
@@ -174,14 +175,15 @@ type StageStatus struct {
 func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error {
 	spec.fill()
 	name := spec.Stage.Name()
-	log := p.log.With("stage", name)
+	// A failing stage is logged when it starts failing, once a minute while
+	// it keeps failing (with the count), and when it recovers.
+	health := ratelog.NewState(p.log.With("stage", name), time.Minute)
 	wake := merge(ctx, spec.Wake)
 	var (
 		lastTip  chain.Head
 		lastRun  time.Time
 		wakeAt   time.Time
 		failures int
-		firstErr time.Time
 		again    = true // the first run happens at once
 		first    = true
 		timer    = time.NewTimer(time.Hour)
@@ -256,23 +258,13 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 		}
 		if err != nil {
 			failures++
-			if failures == 1 {
-				firstErr = lastRun
-				log.Warn("stage failing; retrying its own work", "err", err, "retry_in", spec.Backoff.Delay(failures).String())
-			} else if failures%20 == 0 {
-				log.Warn("stage still failing", "err", err, "failures", failures,
-					"since", time.Since(firstErr).Round(time.Millisecond).String())
-			} else {
-				log.Debug("stage failed again", "err", err, "failures", failures)
-			}
+			health.Fail(ctx, err, "stage failing; it retries its own work, the others go on",
+				"failures", failures, "retry_in", spec.Backoff.Delay(failures).String())
 			p.setStatus(name, func(s *StageStatus) { s.Failures, s.LastErr = failures, err.Error() })
 			again = false
 			continue
 		}
-		if failures > 0 {
-			log.Info("stage recovered", "after_failures", failures,
-				"after", time.Since(firstErr).Round(time.Millisecond).String())
-		}
+		health.OK(ctx, "stage recovered")
 		failures, first, lastTip, again, wakeAt = 0, false, tip, res.Again, res.WakeAt
 		p.setStatus(name, func(s *StageStatus) { s.Done, s.Failures, s.LastErr = tip, 0, "" })
 		if p.obs != nil {

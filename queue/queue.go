@@ -16,6 +16,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/pipeline"
+	"redeemer/rpc/ratelog"
 	"redeemer/store"
 )
 
@@ -155,7 +156,7 @@ func New(cfg Config, st *store.Store, node Node) (*Redeemer, error) {
 	}
 	r := &Redeemer{cfg: cfg, st: st, node: node, log: cfg.Logger.With("component", "queue"),
 		backoff: chain.Backoff{Min: cfg.RetryBackoff, Max: cfg.MaxBackoff}}
-	r.waits.log = r.log
+	r.waits.state = ratelog.NewState(r.log, 10*time.Minute)
 	return r, nil
 }
 
@@ -247,35 +248,31 @@ func (r *Redeemer) broadcast(ctx context.Context, l *pipeline.Lease, a *store.At
 
 // waits are the conditions under which no ticket can be redeemed that are
 // no ticket's fault: a round not initialized, an inactive recipient, an
-// account that cannot pay. Each is logged when it starts and when it ends,
-// not on every pass, and counts no attempt.
+// account that cannot pay. Each is logged when it starts and when it ends
+// (and reminded of every ten minutes), not on every pass, and counts no
+// attempt.
 type waits struct {
-	log *slog.Logger
+	state *ratelog.State
 
 	mu     sync.Mutex
 	reason string
-	since  time.Time
-	passes int
 }
 
 // set records the wait for this pass ("" for none) and logs a change.
 func (w *waits) set(reason string, attrs ...any) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case reason == w.reason:
-		w.passes++
-	case reason == "":
-		w.log.Info("claims resume", append([]any{"waited_for", w.reason, "waited",
-			time.Since(w.since).Round(time.Second).String(), "passes", w.passes}, attrs...)...)
-		w.reason, w.passes = "", 0
-	default:
-		w.log.Warn("claims wait; no ticket is charged an attempt", append([]any{"reason", reason}, attrs...)...)
-		w.reason, w.since, w.passes = reason, time.Now(), 1
+	w.reason = reason
+	w.mu.Unlock()
+	ctx := context.Background()
+	if reason == "" {
+		w.state.OK(ctx, "claims resume", attrs...)
+		return
 	}
+	w.state.Report(ctx, slog.LevelWarn, reason, "claims wait; no ticket is charged an attempt",
+		append([]any{"reason", reason}, attrs...)...)
 }
 
-// Current is the present wait ("" for none).
+// current is the present wait ("" for none).
 func (w *waits) current() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()

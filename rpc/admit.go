@@ -90,6 +90,18 @@ func (s *intakeState) current(ctx context.Context) (*store.ProtocolState, error)
 	if p == nil {
 		return nil, fmt.Errorf("no protocol state stored yet (the leader stores it on its first head)")
 	}
+	// The round moves with the L1 number: the newest head the leader
+	// recorded (every poll) says where it is now, ahead of the protocol
+	// values the senders stage stores once per logs interval.
+	if l1, ok, err := s.st.Q().LatestL1(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		if r := monitor.RoundAt(p, l1); r > p.CurrentRound.Int64() {
+			q := *p
+			q.CurrentRound = big.NewInt(r)
+			p = &q
+		}
+	}
 	s.mu.Lock()
 	s.protocol, s.readAt = p, time.Now()
 	s.mu.Unlock()

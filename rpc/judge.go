@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -142,6 +141,12 @@ func (s *Server) freshRounds(ctx context.Context, creation int64) (*store.Protoc
 		return nil, common.Hash{}, err
 	}
 	s.state.remember(creation, hash)
+	if hash != (common.Hash{}) {
+		// The chain's, whoever stores it; the next replica finds it here.
+		if err := s.cfg.Store.Q().SaveRoundHashes(ctx, map[int64][32]byte{creation: hash}); err != nil {
+			s.log.Warn("round hash not stored", "round", creation, "err", err)
+		}
+	}
 	return &store.ProtocolState{CurrentRound: pr.CurrentRound, LastInitializedRound: pr.LastInitializedRound,
 		TicketValidityPeriod: pr.TicketValidityPeriod, RoundLength: pr.RoundLength, RoundStartL1: pr.RoundStartL1}, hash, nil
 }
@@ -225,14 +230,16 @@ func (s *Server) refuse(ctx context.Context, peerKey string, t *DecodedTicket, e
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return status.Error(codes.Canceled, "request canceled")
 		}
-		s.logs.log(slog.LevelWarn, "ticket not judged: state unavailable", append(who, "err", err)...)
+		s.logs.Log(ctx, slog.LevelWarn, "unavailable", "ticket not judged: state unavailable", append(who, "err", err)...)
 		return status.Error(codes.Unavailable, fmt.Sprintf("cannot judge the ticket now; not stored, retry: %v", err))
 	default:
 		s.log.Error("ticket not judged", append(who, "err", err)...)
 		return status.Error(codes.Internal, "ticket not judged; not stored")
 	}
 	s.refusals.take(peerKey)
-	s.logs.log(slog.LevelInfo, "ticket refused", append(who, "code", st.Code().String(), "reason", st.Message(), "peer", peerKey)...)
+	rule, _ := RejectedRule(st.Err())
+	s.logs.Log(ctx, slog.LevelInfo, rule, "ticket refused",
+		append(who, "code", st.Code().String(), "rule", rule, "reason", st.Message(), "peer", peerKey)...)
 	return st.Err()
 }
 
@@ -267,35 +274,4 @@ func (s *Server) retry(ctx context.Context, timeout time.Duration, retryable fun
 		case <-time.After(backoff.Delay(attempt)):
 		}
 	}
-}
-
-// refusalLog logs refusals at most once a second per message, with the
-// number of lines left out since: a flood of bad tickets must not flood the
-// log.
-type refusalLog struct {
-	out *slog.Logger
-
-	mu   sync.Mutex
-	last map[string]time.Time
-	left map[string]int
-}
-
-func newRefusalLog(log *slog.Logger) *refusalLog {
-	return &refusalLog{out: log, last: map[string]time.Time{}, left: map[string]int{}}
-}
-
-func (l *refusalLog) log(level slog.Level, msg string, args ...any) {
-	l.mu.Lock()
-	if time.Since(l.last[msg]) < time.Second {
-		l.left[msg]++
-		l.mu.Unlock()
-		return
-	}
-	left := l.left[msg]
-	l.last[msg], l.left[msg] = time.Now(), 0
-	l.mu.Unlock()
-	if left > 0 {
-		args = append(args, "similar_lines_left_out", left)
-	}
-	l.out.Log(context.Background(), level, msg, args...)
 }

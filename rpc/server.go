@@ -14,6 +14,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/rpc/pb"
+	"redeemer/rpc/ratelog"
 	"redeemer/store"
 )
 
@@ -62,7 +63,10 @@ type Server struct {
 	state    *intakeState
 	refusals *peerBudgets
 	writes   *ticketBatcher
-	logs     *refusalLog
+	// logs lets one refusal line per rule through each second, with the
+	// count of those held back: a flood of bad tickets must not flood the
+	// log.
+	logs *ratelog.Limiter
 }
 
 // NewServer checks cfg and fills defaults.
@@ -103,7 +107,7 @@ func NewServer(cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, log: cfg.Logger, state: &intakeState{st: cfg.Store},
 		refusals: newPeerBudgets(cfg.RefusalsPerSecond, cfg.RefusalBurst),
 		writes:   newTicketBatcher(cfg.Store, cfg.DBTimeout),
-		logs:     newRefusalLog(cfg.Logger)}, nil
+		logs:     ratelog.NewLimiter(cfg.Logger, time.Second)}, nil
 }
 
 // Changed drops what the server cached about sender (all: about every

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // ErrHeadsNotLinked is returned by AdvanceHeads when the heads would not
@@ -206,4 +207,17 @@ func (q Q) RecordTip(ctx context.Context, h Head, window int) error {
 		return fmt.Errorf("store: record tip %d: %w", h.Number, err)
 	}
 	return nil
+}
+
+// LatestL1 is the L1 block number of the newest recorded head; ok is false
+// while none is recorded.
+func (q Q) LatestL1(ctx context.Context) (l1 uint64, ok bool, err error) {
+	var n pgtype.Int8
+	if err := q.db.QueryRow(ctx, `SELECT l1_number FROM chain_heads ORDER BY number DESC LIMIT 1`).Scan(&n); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("store: latest L1 number: %w", err)
+	}
+	return uint64(n.Int64), n.Valid, nil
 }

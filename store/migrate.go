@@ -26,8 +26,9 @@ const migrateLockWaitSeconds = 300
 // command is one of goose's: "up", "up-by-one", "up-to VERSION", "down",
 // "down-to VERSION", "redo", "reset", "status" or "version" (the version is
 // passed in args). Replicas may call it at the same time: changes run under a
-// PostgreSQL session advisory lock, so each migration is applied once.
-func Migrate(ctx context.Context, dsn string, command string, args ...string) error {
+// PostgreSQL session advisory lock, so each migration is applied once. What
+// it reports goes to log, the command's logger (nil: nowhere).
+func Migrate(ctx context.Context, log *slog.Logger, dsn string, command string, args ...string) error {
 	cfg, err := connConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("migrate: parse dsn: %w", err)
@@ -42,7 +43,7 @@ func Migrate(ctx context.Context, dsn string, command string, args ...string) er
 	if err != nil {
 		return fmt.Errorf("migrate: session locker: %w", err)
 	}
-	log := slog.Default().With("component", "migrate")
+	log = orDiscard(log).With("component", "migrate")
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS,
 		goose.WithSessionLocker(locker),
 		// Only the embedded SQL files define the schema; Go migrations
@@ -185,7 +186,8 @@ func Migrate(ctx context.Context, dsn string, command string, args ...string) er
 // have it yet, connecting through the server's "postgres" maintenance
 // database. It exists for the dev mode, where a developer should not have to
 // run createdb by hand; in production the database is provisioned up front.
-func EnsureDatabase(ctx context.Context, dsn string) error {
+// A database it creates is logged to log (nil: nowhere).
+func EnsureDatabase(ctx context.Context, log *slog.Logger, dsn string) error {
 	cfg, err := connConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("ensure database: parse dsn: %w", err)
@@ -224,8 +226,17 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("ensure database %q: create: %w", name, err)
 	}
-	slog.InfoContext(ctx, "created database", "database", name)
+	orDiscard(log).InfoContext(ctx, "created database", "database", name)
 	return nil
+}
+
+// orDiscard lets callers that have no logger, such as tests, pass nil
+// rather than have the package fall back to the process-wide default.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }
 
 func isSQLState(err error, code string) bool {

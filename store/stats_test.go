@@ -118,7 +118,7 @@ func TestMigrationVersions(t *testing.T) {
 	if current != latest || latest < 3 {
 		t.Fatalf("migrated database at %d, embedded latest %d: want equal", current, latest)
 	}
-	if err := store.Migrate(ctx, dsn, "down"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "down"); err != nil {
 		t.Fatal(err)
 	}
 	if current, latest, err = s.MigrationVersions(ctx); err != nil {

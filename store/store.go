@@ -25,6 +25,10 @@ const defaultConnectTimeout = 5 * time.Second
 // default max_connections of 100.
 const defaultMaxConns = 16
 
+// idleInTransactionTimeout is PostgreSQL's idle_in_transaction_session_timeout
+// for the service's sessions, in milliseconds, unless the DSN sets one.
+const idleInTransactionTimeout = "5000"
+
 // ErrNotFound is returned by lookups that match no row.
 var ErrNotFound = errors.New("store: not found")
 
@@ -46,6 +50,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
+	}
+	// A process stopped in the middle of a transaction (SIGSTOP, a VM
+	// paused) would hold its locks for ever: the leader lease row among
+	// them, which would keep every other replica from taking over. No
+	// transaction of the service waits on anything outside the database, so
+	// a session idle in one this long is gone, and PostgreSQL ends it.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"strings"
 	"sync"
@@ -481,12 +482,12 @@ func TestMigrateDownAndUpAgain(t *testing.T) {
 		}
 	}
 	for _, cmd := range []string{"status", "version"} {
-		if err := store.Migrate(ctx, dsn, cmd); err != nil {
+		if err := store.Migrate(ctx, nil, dsn, cmd); err != nil {
 			t.Errorf("migrate %s: %v", cmd, err)
 		}
 	}
 	// Every migration's Down runs, newest first.
-	if err := store.Migrate(ctx, dsn, "down-to", "0"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "down-to", "0"); err != nil {
 		t.Fatalf("down to 0: %v", err)
 	}
 	for _, rel := range []string{"tickets", "ticket_audit"} {
@@ -494,14 +495,14 @@ func TestMigrateDownAndUpAgain(t *testing.T) {
 			t.Errorf("%s still exists after down", rel)
 		}
 	}
-	if err := store.Migrate(ctx, dsn, "up"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "up"); err != nil {
 		t.Fatalf("up after down: %v", err)
 	}
 	if !relationExists(t, ctx, dsn, "tickets") {
 		t.Fatal("tickets missing after up, down, up")
 	}
 	// A second up with nothing pending is a no-op, as every replica start is.
-	if err := store.Migrate(ctx, dsn, "up"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "up"); err != nil {
 		t.Fatalf("idempotent up: %v", err)
 	}
 
@@ -519,14 +520,14 @@ func TestMigrateConcurrentReplicas(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	dsn := storetest.New(t)
-	if err := store.Migrate(ctx, dsn, "reset"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "reset"); err != nil {
 		t.Fatal(err)
 	}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
-		wg.Go(func() { errs <- store.Migrate(ctx, dsn, "up") })
+		wg.Go(func() { errs <- store.Migrate(ctx, nil, dsn, "up") })
 	}
 	wg.Wait()
 	close(errs)
@@ -553,7 +554,7 @@ func TestMigrateRejectsBadCommands(t *testing.T) {
 		{"up-to", nil},
 		{"down-to", []string{"x"}},
 	} {
-		if err := store.Migrate(ctx, dsn, c.cmd, c.args...); err == nil {
+		if err := store.Migrate(ctx, nil, dsn, c.cmd, c.args...); err == nil {
 			t.Errorf("migrate %s %v succeeded", c.cmd, c.args)
 		}
 	}
@@ -583,7 +584,10 @@ func TestEnsureDatabaseCreatesMissingDatabase(t *testing.T) {
 	if _, err := pgx.Connect(ctx, dsn); sqlState(err) != "3D000" {
 		t.Fatalf("connecting before EnsureDatabase: err = %v, want 3D000 (no such database)", err)
 	}
-	if err := store.EnsureDatabase(ctx, dsn); err != nil {
+	// The creation is reported through the caller's logger, once.
+	var logged bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logged, nil))
+	if err := store.EnsureDatabase(ctx, log, dsn); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(ctx, dsn)
@@ -591,8 +595,11 @@ func TestEnsureDatabaseCreatesMissingDatabase(t *testing.T) {
 		t.Fatalf("connect after EnsureDatabase: %v", err)
 	}
 	conn.Close(ctx)
-	if err := store.EnsureDatabase(ctx, dsn); err != nil {
+	if err := store.EnsureDatabase(ctx, log, dsn); err != nil {
 		t.Errorf("EnsureDatabase on an existing database: %v", err)
+	}
+	if want := `"msg":"created database","database":"` + name + `"`; strings.Count(logged.String(), want) != 1 {
+		t.Errorf("logged %q, want one line with %s", logged.String(), want)
 	}
 }
 
@@ -715,10 +722,10 @@ func TestPoolSettingsInDSN(t *testing.T) {
 		sep = "&"
 	}
 	withPool := dsn + sep + "pool_max_conns=7"
-	if err := store.EnsureDatabase(ctx, withPool); err != nil {
+	if err := store.EnsureDatabase(ctx, nil, withPool); err != nil {
 		t.Fatalf("ensure database: %v", err)
 	}
-	if err := store.Migrate(ctx, withPool, "up"); err != nil {
+	if err := store.Migrate(ctx, nil, withPool, "up"); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	s, err := store.Open(ctx, withPool)

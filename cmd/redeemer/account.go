@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -124,14 +123,13 @@ func writeNewFile(path string, data []byte) error {
 	return nil
 }
 
-// readPassword reads a password file the way `serve` does (loadKey): the
-// content without trailing line breaks, so a file written by `echo` works.
+// readPassword reads a password file as `serve` does (readSecret: without
+// trailing line breaks) and refuses an empty password.
 func readPassword(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	pw, err := readSecret(path)
 	if err != nil {
 		return "", fmt.Errorf("password file: %w", err)
 	}
-	pw := strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
 		return "", fmt.Errorf("password file %s is empty: an unencrypted key is not accepted", path)
 	}

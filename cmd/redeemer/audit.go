@@ -97,19 +97,27 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // auditFlags are the flags every audit command takes.
 type auditFlags struct {
-	databaseURL string
-	format      string
+	databaseURL          string
+	databasePasswordFile string
+	format               string
 }
 
 func (a *auditFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.databaseURL, "database-url", "", "PostgreSQL URL (required)")
+	fs.StringVar(&a.databasePasswordFile, "database-password-file", "", databasePasswordFileUsage)
 	fs.StringVar(&a.format, "format", "table", "output format: table or json")
 }
 
+// validate also puts the password file's content into databaseURL.
 func (a *auditFlags) validate() []error {
 	var errs []error
 	if a.databaseURL == "" {
 		errs = append(errs, errRequired("database-url"))
+	}
+	if dsn, err := withDatabasePassword(a.databaseURL, a.databasePasswordFile); err != nil {
+		errs = append(errs, err)
+	} else {
+		a.databaseURL = dsn
 	}
 	if a.format != "table" && a.format != "json" {
 		errs = append(errs, fmt.Errorf("--format must be table or json, not %q", a.format))

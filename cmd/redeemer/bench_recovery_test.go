@@ -305,30 +305,42 @@ func seedRecoveryLoad(b testing.TB, c *benchChain, dsn string) {
 		b.Fatal(err)
 	}
 	for i := 0; i < len(ids); i += recoveryBatch {
-		claimed, err := st.ClaimTickets(ctx, store.Claim{
-			Account: signer.Address(), TicketIDs: ids[i : i+recoveryBatch], ChainNonce: chainNonce, HeadNumber: head,
-			Sign: func(nonce uint64, locked []store.Ticket) (store.AttemptTx, error) {
-				batch := make([]chain.SignedTicket, len(locked))
-				for j := range locked {
-					batch[j] = queue.SignedTicket(&locked[j])
-				}
-				data, err := chain.RedeemCalldata(batch)
-				if err != nil {
-					return store.AttemptTx{}, err
-				}
-				const gasLimit = 2_000_000
-				tx, raw, err := signer.Sign(chain.TxParams{Nonce: nonce, To: broker, Data: data, GasLimit: gasLimit, TipCap: tip, FeeCap: feeCap})
-				if err != nil {
-					return store.AttemptTx{}, err
-				}
-				return store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tip}, nil
-			},
+		var locked []store.Ticket
+		err := st.InTx(ctx, func(q store.Q) error {
+			var err error
+			if locked, err = q.LockQueuedTickets(ctx, ids[i:i+recoveryBatch]); err != nil {
+				return err
+			}
+			nonce, err := q.TakeNonce(ctx, signer.Address(), chainNonce)
+			if err != nil {
+				return err
+			}
+			batch := make([]chain.SignedTicket, len(locked))
+			claimedTickets := make([]store.ClaimedTicket, len(locked))
+			for j := range locked {
+				batch[j] = queue.SignedTicket(&locked[j])
+				claimedTickets[j] = store.ClaimedTicket{ID: locked[j].ID, Sender: locked[j].Sender,
+					FaceValue: locked[j].FaceValue, ExpectedPayout: locked[j].FaceValue}
+			}
+			data, err := chain.RedeemCalldata(batch)
+			if err != nil {
+				return err
+			}
+			const gasLimit = 2_000_000
+			tx, raw, err := signer.Sign(chain.TxParams{Nonce: nonce, To: broker, Data: data, GasLimit: gasLimit, TipCap: tip, FeeCap: feeCap})
+			if err != nil {
+				return err
+			}
+			_, err = q.InsertRedemption(ctx, store.NewRedemption{Account: signer.Address(), Nonce: nonce, HeadNumber: head,
+				Tx: store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tip},
+				Tickets: claimedTickets})
+			return err
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if claimed == nil || len(claimed.Tickets) != recoveryBatch {
-			b.Fatalf("claim %d: %+v", i/recoveryBatch, claimed)
+		if len(locked) != recoveryBatch {
+			b.Fatalf("claim %d: %d tickets locked", i/recoveryBatch, len(locked))
 		}
 	}
 	var queued, redeeming int

@@ -24,6 +24,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/chain/contracts"
+	"redeemer/chain/nodeproxy"
 	"redeemer/rpc/pb"
 	"redeemer/store/storetest"
 )
@@ -339,6 +340,84 @@ func TestReplicasOneLeader(t *testing.T) {
 	b.waitLog(t, "became leader", 30*time.Second)
 	accepted = append(accepted, c.queueDueSoon(ob, 3)...)
 	c.waitAllFinal(ob, 60*time.Second)
+	c.checkInvariants(ob, accepted)
+}
+
+// TestPausedLeaderIsFenced pauses the leader (SIGSTOP) until the other
+// replica has taken over and redeemed tickets, then resumes it: the
+// resumed process must write nothing and broadcast nothing, whatever it was
+// doing when it was stopped, and every ticket is redeemed once with no
+// nonce gap. Each replica reaches the node through its own counting proxy,
+// so the test sees which replica sent what.
+func TestPausedLeaderIsFenced(t *testing.T) {
+	c := newCluster(t)
+	proxyFor := func() (*nodeproxy.Proxy, string) {
+		p, err := nodeproxy.NewURL(c.info.EthRPCURL, nodeproxy.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, err := p.Start("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p, url
+	}
+	proxyA, urlA := proxyFor()
+	proxyB, urlB := proxyFor()
+	lease := []string{"--leader-lease", "2s", "--leader-check", "300ms"}
+	a, addrA := c.serve("replica-a", append([]string{"--eth-url", urlA}, lease...)...)
+	a.waitLog(t, "became leader", 30*time.Second)
+	b, addrB := c.serve("replica-b", append([]string{"--eth-url", urlB}, lease...)...)
+	oa, ob := c.orchestratorAt(addrA), c.orchestratorAt(addrB)
+
+	// A steady flow, so the leader is busy claiming and tracking when it
+	// is stopped.
+	accepted := c.queueDueSoon(oa, 3)
+	time.Sleep(700 * time.Millisecond)
+	accepted = append(accepted, c.queueDueSoon(ob, 3)...)
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	b.waitLog(t, "became leader", 30*time.Second)
+	t.Logf("replica b took over %s after replica a was stopped", time.Since(stopped).Round(time.Millisecond))
+	accepted = append(accepted, c.queueDueSoon(ob, 4)...)
+	c.waitAllFinal(ob, 60*time.Second)
+
+	var termA int64
+	if err := ob.db.QueryRow(context.Background(), `SELECT max(leader_term) FROM tx_attempts
+		WHERE created_at < $1`, stopped).Scan(&termA); err != nil {
+		t.Fatal(err)
+	}
+	sendsBefore := proxyA.Stats().Methods["eth_sendRawTransaction"]
+	resumed := time.Now()
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// The resumed replica runs for a while beside the leader; more tickets
+	// flow meanwhile.
+	accepted = append(accepted, c.queueDueSoon(ob, 2)...)
+	a.waitLog(t, "stopped leading", 20*time.Second)
+	c.waitAllFinal(ob, 60*time.Second)
+
+	if n := proxyA.Stats().Methods["eth_sendRawTransaction"]; n != sendsBefore {
+		t.Errorf("the paused leader broadcast %d transactions after it resumed", n-sendsBefore)
+	}
+	var staleWrites int
+	if err := ob.db.QueryRow(context.Background(), `SELECT
+			(SELECT count(*) FROM tx_attempts WHERE leader_term <= $1 AND created_at >= $2) +
+			(SELECT count(*) FROM redemptions WHERE leader_term <= $1 AND created_at >= $2) +
+			(SELECT count(*) FROM stage_cursors WHERE leader_term <= $1 AND updated_at >= $2)`,
+		termA, resumed).Scan(&staleWrites); err != nil {
+		t.Fatal(err)
+	}
+	if staleWrites != 0 {
+		t.Errorf("%d rows written for the old term %d after its replica resumed", staleWrites, termA)
+	}
+	if proxyB.Stats().Methods["eth_sendRawTransaction"] == 0 {
+		t.Error("the new leader broadcast nothing")
+	}
 	c.checkInvariants(ob, accepted)
 }
 

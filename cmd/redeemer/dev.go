@@ -89,7 +89,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("--eth-rpc-addr must be set: the service talks to the dev chain over JSON-RPC, as to any node")
 	}
 
-	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength})
+	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength, Logger: log})
 	if err != nil {
 		return fmt.Errorf("dev chain: %w", err)
 	}
@@ -123,10 +123,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	dbctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := store.EnsureDatabase(dbctx, f.databaseURL); err != nil {
+	if err := store.EnsureDatabase(dbctx, log, f.databaseURL); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	if err := store.Migrate(dbctx, f.databaseURL, "up"); err != nil {
+	if err := store.Migrate(dbctx, log, f.databaseURL, "up"); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	st, err := store.Open(dbctx, f.databaseURL)
@@ -134,6 +134,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("database: %w", err)
 	}
 	defer st.Close()
+	defer logStopped(ctx, log, st)
 
 	o, err := newOps(log, st, &f.serviceFlags)
 	if err != nil {

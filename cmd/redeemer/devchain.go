@@ -61,6 +61,7 @@ func runDevchainDeploy(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.DurationVar(&f.keeperInterval, "keeper-interval", 250*time.Millisecond, "how often the round keeper looks at the head")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up deploying after this long (a node that does not mine never answers)")
 	f.logFlags.register(fs)
+	registerConfigFlag(fs)
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -174,6 +175,7 @@ func runDevchainRounds(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.StringVar(&controller, "controller", "", "Controller of a `redeemer devchain deploy` deployment (required)")
 	fs.DurationVar(&interval, "keeper-interval", 250*time.Millisecond, "how often to look at the head")
 	lf.register(fs)
+	registerConfigFlag(fs)
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -299,14 +299,22 @@ func TestDevEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Int64() >= created+2 {
+			// Intake judges by the state the leader stores (its heads and
+			// protocol values): wait until that state has seen the round too,
+			// and for intake's one-second reuse of it.
+			var stored int64
+			if err := o.db.QueryRow(ctx, `SELECT coalesce(max(current_round), 0) FROM protocol_state`).Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			if r.Int64() >= created+2 && stored >= created+2 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("round did not advance past %d", created+1)
+				t.Fatalf("round did not advance past %d (chain round %s, stored %d)", created+1, r, stored)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+		time.Sleep(1100 * time.Millisecond)
 		_, err := o.client.QueueTicket(ctx, old)
 		expectCode(t, err, codes.InvalidArgument, "validity period")
 	})

@@ -35,15 +35,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the service against an Ethereum node (production)", runServe},
-		"dev":      {"run the service on an embedded simulated chain with dev contracts", runDev},
-		"devchain": {"the dev contracts on a node of your own: deploy | rounds", runDevchain},
-		"migrate":  {"apply or inspect database migrations: up | down | status | version", runMigrate},
-		"tickets":  {"audit tickets: list | show HASH|ID | retry ID --reason TEXT", runTickets},
-		"senders":  {"per sender: ticket counts and amounts by status, and the in-limbo amount", runSenders},
-		"txs":      {"redemption transactions, or with --redemption ID the signed attempts of one", runTxs},
-		"account":  accountCommand(),
-		"version":  {"print the version and the source revision it was built from", runVersion},
+		"serve":       {"run the service against an Ethereum node (production)", runServe},
+		"dev":         {"run the service on an embedded simulated chain with dev contracts", runDev},
+		"devchain":    {"the dev contracts on a node of your own: deploy | rounds", runDevchain},
+		"migrate":     {"apply, inspect or roll back database migrations: up | down | status | version | …", runMigrate},
+		"tickets":     {"audit tickets: list | show HASH|ID | retry ID --reason TEXT", runTickets},
+		"senders":     {"per sender: ticket counts and amounts by status, and the in-limbo amount", runSenders},
+		"txs":         {"redemption transactions, or with --redemption ID the signed attempts of one", runTxs},
+		"account":     accountCommand(),
+		"version":     {"print the version and the source revision it was built from", runVersion},
+		"healthcheck": {"exit 0 when a running service's /readyz answers 200 (a container HEALTHCHECK)", runHealthcheck},
 	}
 }
 
@@ -72,9 +73,10 @@ func usage(w io.Writer, cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(w, "usage: redeemer <command> [flags]\n\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can also be set as REDEEMER_<FLAG> (upper case, '-' as '_'); a flag on the command line wins.")
+	fmt.Fprintln(w, "serve, dev and devchain also read `flag value` lines from --config FILE, below both.")
 }
 
 // envName is the environment variable that sets a flag.
@@ -93,38 +95,6 @@ func errArgs(command string, rest []string) error {
 	return fmt.Errorf("%s takes no arguments, got %q", command, rest)
 }
 
-// parseFlags parses args, then fills every flag not given on the command line
-// from its REDEEMER_* variable, so containers and systemd units need no flags.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: redeemer %s [flags]\n\n", fs.Name())
-		fs.VisitAll(func(f *flag.Flag) {
-			def := ""
-			if f.DefValue != "" {
-				def = fmt.Sprintf(" (default %q)", f.DefValue)
-			}
-			fmt.Fprintf(fs.Output(), "  --%s  [$%s]%s\n      %s\n", f.Name, envName(f.Name), def, f.Usage)
-		})
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
-			return
-		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
-			}
-		}
-	})
-	return errors.Join(errs...)
-}
-
 // logFlags are shared by every long-running command.
 type logFlags struct{ format, level string }
 
@@ -138,7 +108,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(l.level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: durationsAsText}
 	switch l.format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -147,4 +117,14 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("--log-format must be text or json, not %q", l.format)
 	}
+}
+
+// durationsAsText writes durations as Go prints them ("1.5s") in both
+// formats: the JSON handler would write a number of nanoseconds, which a
+// reader cannot take in at a glance and which disagrees with the text form.
+func durationsAsText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

@@ -83,6 +83,8 @@ type ops struct {
 	pprof      bool
 	// interval is readyInterval; tests shorten it.
 	interval time.Duration
+	// onListen, when set, gets the HTTP address once bound (tests).
+	onListen func(addr string)
 
 	reg    *prometheus.Registry
 	grpc   *grpcprom.ServerMetrics

@@ -52,35 +52,38 @@ func TestOpsAfterRedeemCycle(t *testing.T) {
 	})
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	dc, err := devchain.New(ctx, devchain.Options{Logger: log})
+	dc, err := devchain.New(ctx, devchain.Options{Logger: log, RPCAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dc.Close() })
 	st := storetest.NewStore(t)
 	recipient := dc.Recipient().Address
-	heads := chain.NewHeaderHeadReader(dc.Client())
 
 	f := serviceFlags{grpcAddr: "127.0.0.1:0", plaintext: true, dataDir: t.TempDir(),
 		ethTimeout: 2 * time.Second, dbTimeout: 2 * time.Second, shutdownGrace: time.Second,
 		ops: opsFlags{metricsAddr: "127.0.0.1:0", maxHeadLag: time.Hour}}
 	rf := redeemFlags{confirmations: 1, maxBatch: 10, repriceAfter: 20, maxFeeGwei: 100,
 		pollInterval: 20 * time.Millisecond, leaderCheck: 200 * time.Millisecond, retryBackoff: time.Second, maxAttempts: 5}
-	o, err := newOps(log, st, heads, &f)
+	o, err := newOps(log, st, &f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.interval = 50 * time.Millisecond
+	httpAddr, grpcAddr := make(chan string, 1), make(chan string, 1)
+	o.onListen = func(a string) { httpAddr <- a }
+	node, err := dialNode(ctx, log, &f, dc.RPCURL(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
 
 	sctx, stop := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(sctx)
-	httpAddr, grpcAddr := make(chan string, 1), make(chan string, 1)
-	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, func(a string) { httpAddr <- a }) })
 	g.Go(func() error {
-		return serveGRPC(gctx, log, &f, recipient, dc.Protocol(), st, nil, o, func(a string) error { grpcAddr <- a; return nil })
-	})
-	g.Go(func() error {
-		return runRedeemer(gctx, log, &rf, st, dc.Client(), dc.Protocol(), heads, recipient, dc.Redeemer().Key, dc.ChainID(), nil, o)
+		return runService(gctx, log, &f, &rf, serviceDeps{st: st, node: node, contracts: dc.Addresses(),
+			recipient: recipient, key: dc.Redeemer().Key, chainID: dc.ChainID()}, o,
+			func(a string) error { grpcAddr <- a; return nil })
 	})
 	g.Go(func() error { dc.Mine(gctx, 100*time.Millisecond); return nil })
 	defer func() {
@@ -231,18 +234,19 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	lock, err := other.TryLeaderLock(ctx)
-	if err != nil || lock == nil {
-		t.Fatalf("leader lock: %v %v", lock, err)
+	lease, err := other.AcquireLease(ctx, "other replica", time.Minute)
+	if err != nil || lease == nil {
+		t.Fatalf("leader lease: %v %v", lease, err)
 	}
-	defer lock.Release(ctx)
+	defer other.ReleaseLease(context.WithoutCancel(ctx), lease.Term)
 
 	f := serviceFlags{ethTimeout: time.Second, dbTimeout: 2 * time.Second,
 		ops: opsFlags{metricsAddr: "127.0.0.1:0", maxHeadLag: time.Minute}}
-	o, err := newOps(slog.New(slog.DiscardHandler), st, fixedHeads{}, &f)
+	o, err := newOps(slog.New(slog.DiscardHandler), st, &f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.setNode(fixedHeads{})
 	o.interval = time.Hour // only /readyz evaluates here
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -304,7 +308,7 @@ func TestReadyzNamesStaleSchema(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dsn := storetest.New(t)
-	if err := store.Migrate(ctx, dsn, "down"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "down"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(ctx, dsn)
@@ -313,10 +317,11 @@ func TestReadyzNamesStaleSchema(t *testing.T) {
 	}
 	defer st.Close()
 	f := serviceFlags{ethTimeout: time.Second, dbTimeout: 2 * time.Second}
-	o, err := newOps(slog.New(slog.DiscardHandler), st, fixedHeads{}, &f)
+	o, err := newOps(slog.New(slog.DiscardHandler), st, &f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.setNode(fixedHeads{})
 	failures := o.readiness(ctx)
 	if len(failures) == 0 || !strings.Contains(strings.Join(failures, "\n"), "migrations: database schema at version") {
 		t.Fatalf("readiness failures %q, want the schema version named", failures)

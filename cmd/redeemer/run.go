@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"redeemer/chain"
+	"redeemer/monitor"
 	"redeemer/pipeline"
 	"redeemer/store"
 )
@@ -34,6 +35,7 @@ type serviceDeps struct {
 func runService(ctx context.Context, log *slog.Logger, f *serviceFlags, rf *redeemFlags, d serviceDeps, o *ops,
 	ready func(addr string) error) error {
 	o.setNode(d.node)
+	bootstrapProtocol(ctx, log, f, d)
 	fl, err := newFloats(log, f, d.st, d.node, d.contracts, d.recipient)
 	if err != nil {
 		return err
@@ -47,7 +49,7 @@ func runService(ctx context.Context, log *slog.Logger, f *serviceFlags, rf *rede
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, nil) })
+	g.Go(func() error { return o.run(gctx, f.ops.metricsAddr, o.onListen) })
 	g.Go(func() error { return fl.runHub(gctx) })
 	g.Go(func() error {
 		return serveGRPC(gctx, log, f, intakeDeps{recipient: d.recipient, contracts: d.contracts, node: d.node,
@@ -55,6 +57,31 @@ func runService(ctx context.Context, log *slog.Logger, f *serviceFlags, rf *rede
 	})
 	g.Go(func() error { return runPipeline(gctx, p, o) })
 	return g.Wait()
+}
+
+// bootstrapProtocol stores the protocol values read from the node when the
+// database has none for this recipient (a new database), so intake and
+// floats can judge from stored state before a leader's first run stores
+// them. Any replica may: the values are the chain's, and a read at an older
+// block never overwrites a newer one. A failure is only logged: the leader
+// stores them soon, and intake answers Unavailable meanwhile.
+func bootstrapProtocol(ctx context.Context, log *slog.Logger, f *serviceFlags, d serviceDeps) {
+	ctx, cancel := context.WithTimeout(ctx, 3*f.ethTimeout)
+	defer cancel()
+	stored, err := d.st.StoredProtocolState(ctx)
+	if err == nil && stored != nil && stored.Recipient == d.recipient {
+		return
+	}
+	head, err := d.node.LatestHead(ctx)
+	if err == nil {
+		var p chain.ProtocolReading
+		if p, err = d.node.ReadProtocol(ctx, d.contracts, new(big.Int).SetUint64(head.Number), d.recipient); err == nil {
+			_, err = d.st.SaveChainState(ctx, store.ChainState{Protocol: monitor.ProtocolState(d.recipient, p, head)})
+		}
+	}
+	if err != nil {
+		log.Warn("protocol values not stored at start; intake waits for the leader's", "err", err)
+	}
 }
 
 // dialNode connects to the node at rawURL with the request budget, and

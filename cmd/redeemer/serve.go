@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
@@ -29,6 +28,8 @@ type serveFlags struct {
 	keystore     string
 	passwordFile string
 	migrate      bool
+	// databasePasswordFile is folded into databaseURL by validate.
+	databasePasswordFile string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -36,6 +37,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL (required)")
+	fs.StringVar(&f.databasePasswordFile, "database-password-file", "", databasePasswordFileUsage)
 	fs.StringVar(&f.ethURL, "eth-url", "", "Ethereum (Arbitrum) node JSON-RPC URL, http(s) or ws(s) (required)")
 	fs.StringVar(&f.controller, "controller", "", "Livepeer Controller contract address (required)")
 	fs.StringVar(&f.recipient, "recipient", "", "orchestrator address the service redeems tickets for (required)")
@@ -43,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the keystore password (required)")
 	fs.BoolVar(&f.migrate, "migrate", false, "apply pending database migrations at start")
 	f.serviceFlags.register(fs, "0.0.0.0:8935")
-	f.redeem.register(fs, 3, 250*time.Millisecond)
+	f.redeem.register(fs, 3, time.Second)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if f.migrate {
-		if err := store.Migrate(ctx, f.databaseURL, "up"); err != nil {
+		if err := store.Migrate(ctx, log, f.databaseURL, "up"); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
@@ -70,6 +72,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("database: %w", err)
 	}
 	defer st.Close()
+	defer logStopped(ctx, log, st)
 
 	o, err := newOps(log, st, &f.serviceFlags)
 	if err != nil {
@@ -103,9 +106,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // validate reports every bad setting at once, so an operator fixes them in
-// one go rather than one restart at a time.
+// one go rather than one restart at a time. It also puts the database
+// password file's content into databaseURL.
 func (f *serveFlags) validate() (recipient, controller common.Address, err error) {
 	var errs []error
+	if dsn, perr := withDatabasePassword(f.databaseURL, f.databasePasswordFile); perr != nil {
+		errs = append(errs, perr)
+	} else {
+		f.databaseURL = dsn
+	}
 	required := map[string]string{
 		"database-url": f.databaseURL, "eth-url": f.ethURL, "controller": f.controller,
 		"recipient": f.recipient, "keystore": f.keystore, "password-file": f.passwordFile,
@@ -149,17 +158,18 @@ func parseAddress(s string) (common.Address, error) {
 }
 
 // loadKey decrypts the redemption account's keystore, so a wrong key or
-// password stops the service before it accepts a single ticket.
+// password stops the service before it accepts a single ticket. Both files
+// may be systemd credentials (see secretPath).
 func loadKey(keystorePath, passwordPath string) (*ecdsa.PrivateKey, error) {
-	blob, err := os.ReadFile(keystorePath)
+	blob, err := os.ReadFile(secretPath(keystorePath))
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
-	pw, err := os.ReadFile(passwordPath)
+	pw, err := readSecret(passwordPath)
 	if err != nil {
 		return nil, fmt.Errorf("password file: %w", err)
 	}
-	key, err := keystore.DecryptKey(blob, strings.TrimRight(string(pw), "\r\n"))
+	key, err := keystore.DecryptKey(blob, pw)
 	if err != nil {
 		return nil, fmt.Errorf("keystore %s: cannot decrypt with the given password file: %w", keystorePath, err)
 	}

@@ -71,6 +71,7 @@ func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
 		"PEM CA certificates; when set every gRPC client must present a certificate they signed (go-livepeer's client presents none)")
 	f.ops.register(fs)
 	f.logFlags.register(fs)
+	registerConfigFlag(fs)
 }
 
 // intakeDeps are what intake judges tickets with.

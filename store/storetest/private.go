@@ -122,7 +122,7 @@ func (p *Private) NewDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
-	if err := store.Migrate(ctx, dsn, "up"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "up"); err != nil {
 		t.Fatalf("storetest: migrate %s: %v", name, err)
 	}
 	return dsn

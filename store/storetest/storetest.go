@@ -132,7 +132,7 @@ func New(t testing.TB) (dsn string) {
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
-	if err := store.Migrate(ctx, dsn, "up"); err != nil {
+	if err := store.Migrate(ctx, nil, dsn, "up"); err != nil {
 		t.Fatalf("storetest: migrate %s: %v", name, err)
 	}
 	return dsn
