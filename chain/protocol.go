@@ -228,7 +228,10 @@ func (p *Protocol) SenderInfo(ctx context.Context, sender common.Address) (Sende
 }
 
 // ClaimableReserve is what claimant may still draw from holder's reserve in
-// the current round (0 when claimant is not an active transcoder).
+// the current round (0 when claimant is not an active transcoder). The
+// contract subtracts without clamping, so the call reverts (arithmetic
+// underflow) when the pool grew mid-round after claimant claimed more than
+// its new share; the allocation is then 0.
 func (p *Protocol) ClaimableReserve(ctx context.Context, holder, claimant common.Address) (*big.Int, error) {
 	v, err := p.broker.ClaimableReserve(p.call(ctx), holder, claimant)
 	if err != nil {
@@ -272,6 +275,18 @@ func (p *Protocol) IsActiveTranscoder(ctx context.Context, addr common.Address) 
 		return false, fmt.Errorf("BondingManager.isActiveTranscoder(%s): %w", addr, err)
 	}
 	return ok, nil
+}
+
+// PendingFees is BondingManager.pendingFees: the fees credited to
+// transcoder, where winning tickets are paid, and not yet withdrawn.
+func (p *Protocol) PendingFees(ctx context.Context, transcoder common.Address) (*big.Int, error) {
+	// The round argument is ignored by the contract, which always answers
+	// for the current round.
+	v, err := p.bonding.PendingFees(p.call(ctx), transcoder, new(big.Int))
+	if err != nil {
+		return nil, fmt.Errorf("BondingManager.pendingFees(%s): %w", transcoder, err)
+	}
+	return v, nil
 }
 
 // BrokerTicket converts t to the tuple redeemWinningTicket and getTicketHash

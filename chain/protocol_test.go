@@ -132,6 +132,17 @@ func (e *env) balance(a common.Address) *big.Int {
 	return b
 }
 
+// fees is the recipient's fee pool in BondingManager, where winning tickets
+// are paid.
+func (e *env) fees(a common.Address) *big.Int {
+	e.t.Helper()
+	v, err := e.p.PendingFees(e.ctx, a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
+}
+
 func (e *env) senderInfo(a common.Address) chain.SenderInfo {
 	e.t.Helper()
 	info, err := e.p.SenderInfo(e.ctx, a)
@@ -268,6 +279,33 @@ func (e *env) events(r *types.Receipt) receiptEvents {
 	return ev
 }
 
+// eventNames names the receipt's logs in order, by the ABI of the contract
+// that emitted each: the dev contracts and BondingManager's.
+func (e *env) eventNames(r *types.Receipt) []string {
+	e.t.Helper()
+	var names []string
+	for _, l := range r.Logs {
+		md := map[common.Address]*bind.MetaData{
+			e.p.Addresses().TicketBroker:   contracts.TicketBrokerMetaData,
+			e.p.Addresses().BondingManager: contracts.BondingManagerMetaData,
+			e.p.Addresses().RoundsManager:  contracts.RoundsManagerMetaData,
+		}[l.Address]
+		if md == nil {
+			e.t.Fatalf("log from unknown contract %s", l.Address)
+		}
+		a, err := md.GetAbi()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		ev, err := a.EventByID(l.Topics[0])
+		if err != nil {
+			e.t.Fatalf("log topic %s of %s: %v", l.Topics[0], l.Address, err)
+		}
+		names = append(names, ev.Name)
+	}
+	return names
+}
+
 func TestTicketHashMatchesContract(t *testing.T) {
 	e := newEnv(t, devchain.Options{})
 	rng := mrand.New(mrand.NewPCG(1, 2))
@@ -320,12 +358,15 @@ func TestRedeemWinningTicket(t *testing.T) {
 	tk, sig, rnd := e.ticket(sender, face)
 
 	balBefore := e.balance(recipient)
+	feesBefore := e.fees(recipient)
 	infoBefore := e.senderInfo(sender.Address)
 	r, err := e.redeem(tk, sig, rnd)
 	if err != nil {
 		t.Fatalf("redeem: %v", err)
 	}
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), balBefore), face)
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), feesBefore), face)
+	// The money goes to the fee pool, not to the recipient's account.
+	wantEq(t, "recipient balance", e.balance(recipient), balBefore)
 	infoAfter := e.senderInfo(sender.Address)
 	wantEq(t, "deposit", infoAfter.Deposit, new(big.Int).Sub(infoBefore.Deposit, face))
 	wantEq(t, "reserve", infoAfter.FundsRemaining, infoBefore.FundsRemaining)
@@ -357,7 +398,7 @@ func TestRedeemWinningTicket(t *testing.T) {
 	var txs []*types.Transaction
 	for range 2 {
 		auth := e.transactor(e.c.Redeemer())
-		auth.GasLimit = 500_000
+		auth.GasLimit = 1_000_000
 		if len(txs) == 1 {
 			auth.Nonce = new(big.Int).SetUint64(txs[0].Nonce() + 1)
 		}
@@ -366,6 +407,22 @@ func TestRedeemWinningTicket(t *testing.T) {
 			t.Fatal(err)
 		}
 		txs = append(txs, tx)
+	}
+	// The pool promotes the second transaction in the background; mined
+	// before that, the block would hold only the first.
+	redeemer := e.c.Redeemer().Address
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		n, err := e.c.Client().PendingNonceAt(e.ctx, redeemer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > txs[1].Nonce() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pending nonce %d: the pool did not take in both submissions", n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	e.c.Commit()
 	for i, tx := range txs {
@@ -395,7 +452,7 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 	}{
 		{"signed by another key", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			return tk, e.sign(tk, other), rnd
-		}, "invalid signature"},
+		}, "invalid signature over ticket hash"},
 		{"high s", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			// (r, N-s, v^1) recovers the same signer; only the low-s rule
 			// rejects it.
@@ -408,18 +465,24 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 			hs.FillBytes(out[32:64])
 			out[64] = 55 - sig[64]
 			return tk, out, rnd
-		}, "lower half"},
+		}, "ECDSA: invalid signature 's' value"},
 		{"v not 27 or 28", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			out := append([]byte(nil), sig...)
 			out[64] -= 27
 			return tk, out, rnd
-		}, "v must be 27 or 28"},
+		}, "ECDSA: invalid signature 'v' value"},
 		{"short signature", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			return tk, sig[:64], rnd
-		}, "65 bytes"},
+		}, "INVALID_SIGNATURE_LENGTH"},
+		{"r not on the curve", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+			// ecrecover finds no signer for r = 0.
+			out := append([]byte(nil), sig...)
+			clear(out[:32])
+			return tk, out, rnd
+		}, "ECDSA: invalid signature"},
 		{"wrong recipientRand", func(tk *chain.Ticket, sig []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			return tk, sig, new(big.Int).Add(rnd, big.NewInt(1))
-		}, "recipientRand does not match"},
+		}, "recipientRand does not match recipientRandHash"},
 		{"losing ticket", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.WinProb = big.NewInt(1)
 			sig := e.sign(tk, sender.Key)
@@ -431,23 +494,29 @@ func TestRedeemRejectsInvalidTickets(t *testing.T) {
 		{"wrong creation round block hash", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.CreationRoundBlockHash[0] ^= 0xff
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "creationRoundBlockHash is invalid"},
+		}, "ticket creationRoundBlockHash invalid for creationRound"},
 		{"creation round not initialized", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.CreationRound++
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "creation round is not initialized"},
+		}, "ticket creationRound does not have a block hash"},
 		{"empty auxData", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.CreationRound, tk.CreationRoundBlockHash = 0, common.Hash{}
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "auxData must be 64 bytes"},
-		{"inactive recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+		}, "invalid length for ticket auxData: must be 64 bytes"},
+		{"unregistered recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+			// Refused by BondingManager when the deposit is credited to a
+			// fee pool the recipient does not have.
 			tk.Recipient = e.c.Redeemer().Address
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "recipient is not an active transcoder"},
+		}, "transcoder must be registered"},
 		{"zero recipient", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.Recipient = common.Address{}
 			return tk, e.sign(tk, sender.Key), rnd
-		}, "ticket recipient is zero"},
+		}, "ticket recipient is null address"},
+		{"zero sender", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
+			tk.Sender = common.Address{}
+			return tk, e.sign(tk, sender.Key), rnd
+		}, "ticket sender is null address"},
 		{"unfunded sender", func(tk *chain.Ticket, _ []byte, rnd *big.Int) (*chain.Ticket, []byte, *big.Int) {
 			tk.Sender = crypto.PubkeyToAddress(other.PublicKey)
 			return tk, e.sign(tk, other), rnd
@@ -545,12 +614,12 @@ func TestReserveAllocation(t *testing.T) {
 
 	// Face value above the deposit: the rest comes from the reserve.
 	tk, sig, rnd := e.ticket(e.c.Senders()[0], eth(12))
-	bal := e.balance(recipient)
+	fees := e.fees(recipient)
 	r, err := e.redeem(tk, sig, rnd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), bal), eth(12))
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), fees), eth(12))
 	ev := e.events(r)
 	if len(ev.claims) != 1 || ev.claims[0].ReserveHolder != sender || ev.claims[0].Claimant != recipient || ev.claims[0].Amount.Cmp(eth(2)) != 0 {
 		t.Fatalf("ReserveClaimed %+v", ev.claims)
@@ -566,12 +635,12 @@ func TestReserveAllocation(t *testing.T) {
 
 	// The face value exceeds the allocation: only the allocation is paid.
 	tk, sig, rnd = e.ticket(e.c.Senders()[0], eth(5))
-	bal = e.balance(recipient)
+	fees = e.fees(recipient)
 	r, err = e.redeem(tk, sig, rnd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), bal), eth(3))
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), fees), eth(3))
 	ev = e.events(r)
 	if len(ev.transfers) != 1 || ev.transfers[0].Amount.Cmp(eth(3)) != 0 || len(ev.redeemed) != 1 || ev.redeemed[0].FaceValue.Cmp(eth(5)) != 0 {
 		t.Fatalf("transfers %+v redeemed %+v", ev.transfers, ev.redeemed)
@@ -612,10 +681,14 @@ func TestBatchRedeemSkipsBadTickets(t *testing.T) {
 	sigs := [][]byte{sig1, badSig, usedSig, sig2}
 	rands := []*big.Int{rand1, badRand, usedRand, rand2}
 
-	bal := e.balance(recipient)
-	tx, err := e.broker.BatchRedeemWinningTickets(e.transactor(e.c.Redeemer()), tickets, sigs, rands)
+	fees := e.fees(recipient)
+	// The bare estimate can leave the last ticket too little gas, which
+	// the batch would skip like any failing ticket.
+	auth := e.transactor(e.c.Redeemer())
+	auth.GasLimit = 5_000_000
+	tx, err := e.broker.BatchRedeemWinningTickets(auth, tickets, sigs, rands)
 	r := e.mustMine("batch redeem", tx, err)
-	wantEq(t, "recipient balance rise", new(big.Int).Sub(e.balance(recipient), bal), eth(3))
+	wantEq(t, "recipient fees rise", new(big.Int).Sub(e.fees(recipient), fees), eth(3))
 	if !e.used(good1) || !e.used(good2) || e.used(bad) {
 		t.Fatalf("used: good1 %v good2 %v bad %v", e.used(good1), e.used(good2), e.used(bad))
 	}
@@ -623,8 +696,10 @@ func TestBatchRedeemSkipsBadTickets(t *testing.T) {
 		t.Fatalf("batch events: %d redeemed, %d transfers", len(ev.redeemed), len(ev.transfers))
 	}
 
-	_, err = e.broker.BatchRedeemWinningTickets(e.transactor(e.c.Redeemer()), tickets[:2], sigs, rands)
-	wantRevert(t, err, "array lengths differ")
+	// Arrays of different lengths are not checked: fewer signatures than
+	// tickets fail on the first missing one.
+	_, err = e.broker.BatchRedeemWinningTickets(e.transactor(e.c.Redeemer()), tickets, sigs[:2], rands)
+	wantRevert(t, err, "out-of-bounds access of an array")
 }
 
 func TestFundingUnlockAndWithdraw(t *testing.T) {
@@ -649,13 +724,13 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	auth = e.transactor(s)
 	auth.Value = eth(3)
 	_, err = e.broker.FundDepositAndReserve(auth, eth(1), eth(1))
-	wantRevert(t, err, "msg.value does not equal")
+	wantRevert(t, err, "msg.value does not equal sum of deposit amount and reserve amount")
 	info := e.senderInfo(addr)
 	wantEq(t, "deposit", info.Deposit, eth(11))
 	wantEq(t, "reserve", info.FundsRemaining, eth(12))
 
 	_, err = e.broker.CancelUnlock(e.transactor(s))
-	wantRevert(t, err, "no unlock in progress")
+	wantRevert(t, err, "no unlock request in progress")
 
 	round, _ := e.p.CurrentRound(e.ctx)
 	period, _ := e.p.UnlockPeriod(e.ctx)
@@ -670,7 +745,7 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	}
 	wantEq(t, "withdrawRound", e.senderInfo(addr).WithdrawRound, end)
 	_, err = e.broker.Unlock(e.transactor(s))
-	wantRevert(t, err, "unlock already in progress")
+	wantRevert(t, err, "unlock already initiated")
 
 	tx, err = e.broker.CancelUnlock(e.transactor(s))
 	ev = e.events(e.mustMine("cancelUnlock", tx, err))
@@ -684,7 +759,7 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	tx, err = e.broker.Unlock(e.transactor(s))
 	e.mustMine("unlock again", tx, err)
 	_, err = e.broker.Withdraw(e.transactor(s))
-	wantRevert(t, err, "unlock period has not ended")
+	wantRevert(t, err, "account is locked")
 
 	for range period.Int64() {
 		if _, err := e.c.AdvanceRound(e.ctx); err != nil {
@@ -700,12 +775,40 @@ func TestFundingUnlockAndWithdraw(t *testing.T) {
 	}
 	gas := new(big.Int).Mul(new(big.Int).SetUint64(r.GasUsed), r.EffectiveGasPrice)
 	wantEq(t, "sender balance rise", new(big.Int).Sub(e.balance(addr), bal), new(big.Int).Sub(eth(23), gas))
+	// The withdraw round stays: the sender remains unlocked until it funds
+	// itself again.
 	info = e.senderInfo(addr)
-	if info.Deposit.Sign() != 0 || info.FundsRemaining.Sign() != 0 || info.WithdrawRound.Sign() != 0 {
+	if info.Deposit.Sign() != 0 || info.FundsRemaining.Sign() != 0 || info.WithdrawRound.Cmp(end) <= 0 {
 		t.Fatalf("sender info after withdraw %+v", info)
+	}
+	if ok, _ := e.p.IsUnlockInProgress(e.ctx, addr); !ok {
+		t.Fatal("unlock no longer in progress after withdraw")
 	}
 	_, err = e.broker.Withdraw(e.transactor(s))
 	wantRevert(t, err, "sender deposit and reserve are zero")
+
+	// Funding by someone else leaves the unlock alone; the sender's own
+	// funding cancels it, before the funding events.
+	auth = e.transactor(e.c.Senders()[0])
+	auth.Value = eth(1)
+	tx, err = e.broker.FundDepositAndReserveFor(auth, addr, eth(1), eth(0))
+	r = e.mustMine("fund for the sender", tx, err)
+	if got := strings.Join(e.eventNames(r), " "); got != "ReserveFunded DepositFunded" {
+		t.Fatalf("third-party funding events: %s", got)
+	}
+	if ok, _ := e.p.IsUnlockInProgress(e.ctx, addr); !ok {
+		t.Fatal("funding by another account cancelled the unlock")
+	}
+	auth = e.transactor(s)
+	auth.Value = eth(3)
+	tx, err = e.broker.FundDepositAndReserve(auth, eth(1), eth(2))
+	r = e.mustMine("fund after withdraw", tx, err)
+	if got := strings.Join(e.eventNames(r), " "); got != "UnlockCancelled ReserveFunded DepositFunded" {
+		t.Fatalf("own funding events: %s", got)
+	}
+	if ok, _ := e.p.IsUnlockInProgress(e.ctx, addr); ok {
+		t.Fatal("unlock still in progress after the sender funded itself")
+	}
 }
 
 func TestNewProtocolFailsClearly(t *testing.T) {

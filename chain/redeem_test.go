@@ -22,7 +22,7 @@ import (
 )
 
 // redeemTx is a signed redemption as the worker would build it: calldata,
-// pending nonce, suggested fees, estimated gas.
+// pending nonce, suggested fees, estimated gas and headroom.
 type redeemTx struct {
 	tx     *types.Transaction
 	raw    []byte
@@ -55,7 +55,10 @@ func (e *env) signRedeem(s *chain.TxSigner, tickets []chain.SignedTicket) redeem
 	if err != nil {
 		e.t.Fatalf("EstimateGas: %v (reason %q)", err, chain.RevertReason(err))
 	}
-	p := chain.TxParams{Nonce: nonce, To: broker, Data: data, GasLimit: gas, TipCap: tip, FeeCap: feeCap}
+	// Headroom as the worker gives it: at the bare estimate a batch may
+	// leave its last ticket too little gas, and it skips that ticket as it
+	// skips any that fails.
+	p := chain.TxParams{Nonce: nonce, To: broker, Data: data, GasLimit: gas + gas/4, TipCap: tip, FeeCap: feeCap}
 	tx, raw, err := s.Sign(p)
 	if err != nil {
 		e.t.Fatalf("Sign: %v", err)

@@ -4,6 +4,9 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"redeemer/chain"
 	"redeemer/chain/contracts"
 	"redeemer/store"
 )
@@ -79,15 +82,24 @@ func TestMaxFloatIsExactForHugeAmounts(t *testing.T) {
 	}
 }
 
-// The topics are PROTOCOL.md's; the dev contracts' ABI must agree, or the
-// monitor would ignore every event.
+// The topics the senders stage follows are PROTOCOL.md's; the dev
+// contracts' ABI must agree, or the stage would ignore every event.
 func TestEventTopicsMatchTheContracts(t *testing.T) {
 	t.Parallel()
 	broker, err := contracts.TicketBrokerMetaData.GetAbi()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for topic, name := range senderEventTopics {
+	for name, topic := range map[string]common.Hash{
+		"DepositFunded":         chain.TopicDepositFunded,
+		"ReserveFunded":         chain.TopicReserveFunded,
+		"ReserveClaimed":        chain.TopicReserveClaimed,
+		"Unlock":                chain.TopicUnlock,
+		"UnlockCancelled":       chain.TopicUnlockCancelled,
+		"WinningTicketRedeemed": chain.TopicWinningTicketRedeemed,
+		"WinningTicketTransfer": chain.TopicWinningTicketTransfer,
+		"Withdrawal":            chain.TopicWithdrawal,
+	} {
 		ev, ok := broker.Events[name]
 		if !ok {
 			t.Errorf("TicketBroker has no event %s", name)
@@ -104,7 +116,7 @@ func TestEventTopicsMatchTheContracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rounds.Events["NewRound"].ID != newRoundTopic {
-		t.Errorf("NewRound topic %s, contract says %s", newRoundTopic, rounds.Events["NewRound"].ID)
+	if rounds.Events["NewRound"].ID != chain.TopicNewRound {
+		t.Errorf("NewRound topic %s, contract says %s", chain.TopicNewRound, rounds.Events["NewRound"].ID)
 	}
 }

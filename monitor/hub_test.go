@@ -231,3 +231,69 @@ func TestParseSender(t *testing.T) {
 		}
 	}
 }
+
+type change struct {
+	sender [20]byte
+	all    bool
+}
+
+// OnChange hears every announcement, so caches of sender state (a
+// replica's strangers) drop what changed: one sender, or everything after
+// a protocol change or a new LISTEN connection.
+func TestHubOnChangeHearsEveryAnnouncement(t *testing.T) {
+	t.Parallel()
+	changes := make(chan change, 100)
+	e, _ := newHubEnv(t, HubOptions{OnChange: func(sender [20]byte, all bool) { changes <- change{sender, all} }})
+	expectChange := func(want change) {
+		t.Helper()
+		for deadline := time.After(5 * time.Second); ; {
+			select {
+			case c := <-changes:
+				if c == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("OnChange never heard %+v", want)
+			}
+		}
+	}
+	// A new connection: whatever was announced meanwhile is unknown.
+	expectChange(change{all: true})
+	a := common.Address{0xa}
+	e.setReserve(a, 100) // no subscriber: heard all the same
+	expectChange(change{sender: a})
+	e.setProtocol(3)
+	expectChange(change{all: true})
+}
+
+// Senders with open subscriptions are marked wanted every TouchEvery, so
+// the leader keeps following them; others are left alone.
+func TestHubTouchesSubscribedSenders(t *testing.T) {
+	t.Parallel()
+	e, _ := newHubEnv(t, HubOptions{TouchEvery: 100 * time.Millisecond})
+	a, b := common.Address{0xa}, common.Address{0xb}
+	e.setReserve(a, 1)
+	e.setReserve(b, 1)
+	old := time.Now().Add(-time.Hour)
+	if _, err := e.st.Pool().Exec(e.ctx, `UPDATE senders SET wanted_at = $1`, old); err != nil {
+		t.Fatal(err)
+	}
+	s := e.subscribe(a)
+	expect(t, s, 1)
+	wanted := func(x common.Address) time.Time {
+		t.Helper()
+		var at time.Time
+		if err := e.st.Pool().QueryRow(e.ctx, `SELECT wanted_at FROM senders WHERE sender = $1`, x[:]).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	for deadline := time.Now().Add(5 * time.Second); !wanted(a).After(old.Add(time.Minute)); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscribed sender was never marked wanted")
+		}
+	}
+	if got := wanted(b); got.After(old.Add(time.Minute)) {
+		t.Fatalf("a sender nobody subscribed to was marked wanted at %s", got)
+	}
+}

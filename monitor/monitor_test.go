@@ -1,299 +1,139 @@
 package monitor
 
 import (
-	"context"
-	"errors"
 	"math/big"
-	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
-	ethereum "github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-
-	"redeemer/chain"
 	"redeemer/chain/devchain"
+	"redeemer/chain/nodeproxy"
 	"redeemer/monitor/monitortest"
 	"redeemer/store"
-	"redeemer/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
-
-// env is a monitor on a fresh dev chain and database. The test hands it
-// every block in order, as the poller would, so each step is deterministic.
-type env struct {
-	t         *testing.T
-	ctx       context.Context
-	c         *monitortest.Chain
-	st        *store.Store
-	m         *Monitor
-	delivered *chain.Head
+// strangerReads is the node requests a stranger's read took since the
+// proxy's last reset: the head, and one batch of its two reads.
+func (e *env) strangerReads() (requests, calls int64) {
+	st := e.proxy.Stats()
+	return st.Requests, st.Methods["eth_call"]
 }
 
-func newEnv(t *testing.T, opts devchain.Options) *env {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	c := monitortest.NewChain(t, opts)
-	st := storetest.NewStore(t)
-	m, err := New(Config{Recipient: c.Recipient().Address, Contracts: c.Addresses(), CallTimeout: 5 * time.Second},
-		st, NewProtocolReader(c.Protocol()), c.Client(), chain.NewHeaderHeadReader(c.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, ctx: ctx, c: c, st: st, m: m}
-}
-
-// sync hands the monitor every block it has not seen, oldest first.
-func (e *env) sync() {
-	e.t.Helper()
-	latest := e.c.Head()
-	from := latest.Number
-	if e.delivered != nil {
-		from = e.delivered.Number + 1
-	}
-	for n := from; n <= latest.Number; n++ {
-		h := e.c.HeadAt(new(big.Int).SetUint64(n))
-		e.handle(chain.HeadEvent{Head: h})
-	}
-}
-
-func (e *env) handle(ev chain.HeadEvent) {
-	e.t.Helper()
-	if err := e.m.HandleHead(e.ctx, ev); err != nil {
-		e.t.Fatalf("HandleHead(%d): %v", ev.Head.Number, err)
-	}
-	h := ev.Head
-	e.delivered = &h
-}
-
-func (e *env) floatState(a common.Address) store.FloatState {
-	e.t.Helper()
-	fs, err := e.st.FloatState(e.ctx, a)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return fs
-}
-
-// checkAgainstChain compares a tracked sender's stored state with the
-// contracts at the latest block.
-func (e *env) checkAgainstChain(step string, a common.Address) {
-	e.t.Helper()
-	p := e.c.Protocol()
-	recipient := e.c.Recipient().Address
-	fs := e.floatState(a)
-	if fs.State == nil || fs.Protocol == nil {
-		e.t.Fatalf("%s: sender %s is not tracked", step, a)
-	}
-	info, err := p.SenderInfo(e.ctx, a)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	claimable, err := p.ClaimableReserve(e.ctx, a, recipient)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	claimed, err := p.ClaimedReserve(e.ctx, a, recipient)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	pool, err := p.TranscoderPoolSize(e.ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s := fs.State
-	if s.Deposit.Cmp(info.Deposit) != 0 || s.FundsRemaining.Cmp(info.FundsRemaining) != 0 ||
-		s.ClaimedInRound.Cmp(info.ClaimedInCurrentRound) != 0 || s.WithdrawRound.Cmp(info.WithdrawRound) != 0 ||
-		s.ClaimedByRecipient.Cmp(claimed) != 0 {
-		e.t.Fatalf("%s: stored %s = deposit %s funds %s claimed %s/%s withdraw %s; chain: %s %s %s/%s %s", step, a,
-			s.Deposit, s.FundsRemaining, s.ClaimedInRound, s.ClaimedByRecipient, s.WithdrawRound,
-			info.Deposit, info.FundsRemaining, info.ClaimedInCurrentRound, claimed, info.WithdrawRound)
-	}
-	if fs.Protocol.PoolSize.Cmp(pool) != 0 {
-		e.t.Fatalf("%s: stored pool size %s, chain %s", step, fs.Protocol.PoolSize, pool)
-	}
-	if got := ReserveAlloc(fs); got.Cmp(claimable) != 0 {
-		e.t.Fatalf("%s: stored reserve allocation of %s is %s, claimableReserve says %s (funds %s, claimed %s/%s, pool %s)",
-			step, a, got, claimable, s.FundsRemaining, s.ClaimedInRound, s.ClaimedByRecipient, fs.Protocol.PoolSize)
-	}
-}
-
-// The property: whatever happens on chain, once the monitor has seen the
-// blocks, every tracked sender's stored state equals getSenderInfo and its
-// reserve allocation equals claimableReserve(sender, recipient).
-func TestStoredStateFollowsTheChain(t *testing.T) {
+// A sender nobody tracks is read from chain once per StrangerTTL, however
+// often it is asked about, and never stored.
+func TestStrangerIsReadOnceCachedAndNotStored(t *testing.T) {
 	t.Parallel()
-	for _, seed := range []uint64{1, 2} {
-		t.Run("seed"+big.NewInt(int64(seed)).String(), func(t *testing.T) {
-			t.Parallel()
-			runRandomHistory(t, seed, 30)
-		})
-	}
-}
-
-func runRandomHistory(t *testing.T, seed uint64, steps int) {
-	e := newEnv(t, devchain.Options{Senders: 3, RoundLength: 6, UnlockPeriod: 1, Deposit: monitortest.Ether(2)})
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	senders := e.c.Senders()
-	recipient := e.c.Recipient().Address
-	other := devchain.DevAccount("other-orchestrator").Address
-	e.c.SetActive(other, true) // pool size 2
-
-	// Sender 0 is tracked because a client asked for it, sender 1 because
-	// it sent a ticket; sender 2 is a stranger and must stay untracked.
-	if err := e.m.Refresh(e.ctx, senders[0].Address); err != nil {
-		t.Fatal(err)
-	}
-	monitortest.InsertTicket(t, e.ctx, e.st, senders[1].Address, recipient, monitortest.Milli(1))
-	e.sync()
-	tracked := senders[:2]
-
-	amount := func(maxMilli int64) *big.Int { return monitortest.Milli(1 + rng.Int64N(maxMilli)) }
-	var sawClaim, sawAlloc bool
-	for i := range steps {
-		s := senders[rng.IntN(len(senders))]
-		var step string
-		switch k := rng.IntN(10); k {
-		case 0:
-			step = "fund deposit"
-			e.c.FundDeposit(s, amount(3000))
-		case 1:
-			step = "fund reserve"
-			e.c.FundReserve(s, amount(3000))
-		case 2, 3:
-			step = "redeem for recipient"
-			e.c.InitializeRound()
-			_ = e.c.Redeem(s, recipient, amount(15000))
-		case 4:
-			step = "redeem for another recipient"
-			e.c.InitializeRound()
-			_ = e.c.Redeem(s, other, amount(15000))
-		case 5:
-			step = "new round"
-			if _, err := e.c.AdvanceRound(e.ctx); err != nil {
-				t.Fatal(err)
-			}
-		case 6:
-			step = "pool size"
-			e.c.SetPoolSize(rng.Int64N(5))
-		case 7:
-			step = "recipient (de)activated"
-			// Mostly active: an inactive recipient cannot redeem.
-			fs := e.floatState(senders[0].Address)
-			e.c.SetActive(recipient, !fs.Protocol.RecipientActive || rng.IntN(3) != 0)
-		case 8:
-			step = "unlock or cancel"
-			if e.c.Unlock(s) != nil {
-				_ = e.c.CancelUnlock(s)
-			}
-		case 9:
-			step = "withdraw"
-			_ = e.c.Withdraw(s)
-		}
-		e.sync()
-		for _, a := range tracked {
-			e.checkAgainstChain(big.NewInt(int64(i)).String()+" "+step+" by "+s.Name, a.Address)
-			fs := e.floatState(a.Address)
-			sawClaim = sawClaim || fs.State.ClaimedByRecipient.Sign() > 0
-			sawAlloc = sawAlloc || ReserveAlloc(fs).Sign() > 0
-		}
-	}
-	if !sawClaim || !sawAlloc {
-		t.Errorf("the history never had a reserve claim (%v) or a positive allocation (%v): the property was not exercised", sawClaim, sawAlloc)
-	}
-	if fs := e.floatState(senders[2].Address); fs.State != nil {
-		t.Fatalf("an untracked sender got a row: %+v", fs.State)
-	}
-}
-
-func TestReorgRewritesStateFromTheNewBranch(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, devchain.Options{})
+	const ttl = 500 * time.Millisecond
+	e := newEnv(t, envOptions{monitor: Config{StrangerTTL: ttl}})
 	s := e.c.Senders()[0]
-	if err := e.m.Refresh(e.ctx, s.Address); err != nil {
+	e.follow()
+
+	e.proxy.Reset()
+	fs, tracked, err := e.m.FloatState(e.ctx, s.Address)
+	if err != nil {
 		t.Fatal(err)
 	}
-	e.sync()
-	before := e.floatState(s.Address).State.FundsRemaining
-
-	forkPoint := e.c.Head()
-	e.c.FundReserve(s, monitortest.Ether(5))
-	funded := e.c.Head()
-	e.c.Commit()
-	e.sync()
-	if got := e.floatState(s.Address).State.FundsRemaining; got.Cmp(new(big.Int).Add(before, monitortest.Ether(5))) != 0 {
-		t.Fatalf("reserve after funding %s, want %s + 5 ETH", got, before)
+	if tracked {
+		t.Fatal("a sender never seen is tracked")
 	}
-	removed := []chain.Head{e.c.Head(), funded}
-
-	// A longer branch without the funding replaces it.
-	if err := e.c.Backend().Fork(forkPoint.Hash); err != nil {
-		t.Fatal(err)
-	}
-	e.c.Backend().Rollback() // drop the funding re-queued from the removed block
-	for range 3 {
-		e.c.Commit()
+	if req, calls := e.strangerReads(); req != 2 || calls != 2 {
+		t.Fatalf("reading a stranger took %d requests, %d eth_calls; want the head and one batch of 2", req, calls)
 	}
 	info, err := e.c.Protocol().SenderInfo(e.ctx, s.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.FundsRemaining.Cmp(before) != 0 {
-		t.Fatalf("the new branch still holds the funding (reserve %s)", info.FundsRemaining)
+	if fs.State == nil || fs.Protocol == nil || fs.State.Deposit.Cmp(info.Deposit) != 0 ||
+		fs.State.FundsRemaining.Cmp(info.FundsRemaining) != 0 {
+		t.Fatalf("stranger's state %+v, chain %+v", fs.State, info)
 	}
-	first := e.c.HeadAt(new(big.Int).SetUint64(forkPoint.Number + 1))
-	e.handle(chain.HeadEvent{Head: first, Removed: removed})
-	if got := e.floatState(s.Address).State; got.FundsRemaining.Cmp(before) != 0 || got.Block != first.Number {
-		t.Fatalf("after the reorg the stored reserve is %s at block %d, want %s at %d", got.FundsRemaining, got.Block, before, first.Number)
+	if got := e.floatState(s.Address); got.State != nil {
+		t.Fatalf("a stranger's read was stored: %+v", got.State)
 	}
-	e.sync()
-	e.checkAgainstChain("after reorg", s.Address)
-}
+	var n int
+	if err := e.st.Pool().QueryRow(e.ctx, `SELECT count(*) FROM senders`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d sender rows (%v) after asking about a stranger, want none", n, err)
+	}
 
-// A head that fails (here: the node cannot serve its logs) leaves the next
-// head to re-read everything, so skipping it loses nothing.
-func TestFailedHeadIsMadeUpByTheNext(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, devchain.Options{})
-	s := e.c.Senders()[0]
-	if err := e.m.Refresh(e.ctx, s.Address); err != nil {
+	for range 5 {
+		if _, _, err := e.m.FloatState(e.ctx, s.Address); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if req, _ := e.strangerReads(); req != 2 {
+		t.Fatalf("asking again within the TTL made %d requests in all, want the first 2", req)
+	}
+
+	// A funded stranger's reading ages out after the TTL.
+	time.Sleep(ttl + 100*time.Millisecond)
+	if _, _, err := e.m.FloatState(e.ctx, s.Address); err != nil {
 		t.Fatal(err)
 	}
-	e.sync()
-
-	broken := &failingLogs{LogFilterer: e.m.logs, fail: true}
-	e.m.logs = broken
-	e.c.FundDeposit(s, monitortest.Ether(1))
-	if err := e.m.HandleHead(e.ctx, chain.HeadEvent{Head: e.c.Head()}); err == nil {
-		t.Fatal("HandleHead succeeded without logs")
+	if req, _ := e.strangerReads(); req != 4 {
+		t.Fatalf("asking after the TTL made %d requests in all, want a second read (4)", req)
 	}
-	broken.fail = false
-	e.c.Commit() // an empty block: no log names the sender
-	e.handle(chain.HeadEvent{Head: e.c.Head()})
-	e.checkAgainstChain("after a skipped head", s.Address)
 }
 
-type failingLogs struct {
-	LogFilterer
-	fail bool
-}
-
-var errNoLogs = errors.New("logs unavailable")
-
-func (f *failingLogs) FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error) {
-	if f.fail {
-		return nil, errNoLogs
-	}
-	return f.LogFilterer.FilterLogs(ctx, q)
-}
-
-func TestMaxFloatRefreshesUnknownSenders(t *testing.T) {
+// A stranger with no funds keeps its reading far longer than the TTL, until
+// Forget drops it (a funding announcement); Track stores it.
+func TestUnfundedStrangerIsCachedLong(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, devchain.Options{})
+	const ttl = 300 * time.Millisecond
+	e := newEnv(t, envOptions{monitor: Config{StrangerTTL: ttl}})
+	e.follow()
+	nobody := devchain.DevAccount("unfunded").Address
+
+	e.proxy.Reset()
+	fs, _, err := e.m.FloatState(e.ctx, nobody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.State == nil || fs.State.Deposit.Sign() != 0 || fs.State.FundsRemaining.Sign() != 0 {
+		t.Fatalf("unfunded stranger read as %+v", fs.State)
+	}
+	if got := MaxFloat(fs); got.Sign() != 0 {
+		t.Fatalf("unfunded stranger's float %s, want 0", got)
+	}
+	time.Sleep(3 * ttl)
+	if _, _, err := e.m.FloatState(e.ctx, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if req, _ := e.strangerReads(); req != 2 {
+		t.Fatalf("an unfunded stranger was read again after %s (%d requests), want its reading kept", 3*ttl, req)
+	}
+
+	e.m.Forget(nobody)
+	if _, _, err := e.m.FloatState(e.ctx, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if req, _ := e.strangerReads(); req != 4 {
+		t.Fatalf("after Forget the stranger was not read again (%d requests)", req)
+	}
+
+	// Track makes it a tracked sender with a row; FloatState then answers
+	// from the store without the node.
+	if err := e.m.Track(e.ctx, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.floatState(nobody); got.State == nil {
+		t.Fatal("Track stored nothing")
+	}
+	e.proxy.Reset()
+	if _, tracked, err := e.m.FloatState(e.ctx, nobody); err != nil || !tracked {
+		t.Fatalf("FloatState after Track: tracked %v, %v", tracked, err)
+	}
+	if req, _ := e.strangerReads(); req != 0 {
+		t.Fatalf("a tracked sender's float took %d node requests", req)
+	}
+}
+
+// MaxFloat of a sender never seen comes from one chain read: the
+// allocation claimableReserve gives, with nothing stored.
+func TestMaxFloatOfAStrangerComesFromChain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
 	s := e.c.Senders()[0]
+	e.follow()
 	got, err := e.m.MaxFloat(e.ctx, s.Address)
 	if err != nil {
 		t.Fatal(err)
@@ -306,48 +146,127 @@ func TestMaxFloatRefreshesUnknownSenders(t *testing.T) {
 	if got.Cmp(claimable) != 0 || got.Sign() <= 0 {
 		t.Fatalf("MaxFloat = %s, want claimableReserve %s", got, claimable)
 	}
-	if fs := e.floatState(s.Address); fs.State == nil {
-		t.Fatal("the sender is not tracked after MaxFloat")
+	if fs := e.floatState(s.Address); fs.State != nil {
+		t.Fatal("MaxFloat stored a stranger")
 	}
-}
 
-// A replica's Refresh reads the latest block, ahead of the leader's poller.
-// When a reorg replaces that block before the poller reaches it, the
-// leader never hears of the removed block; it must still replace the row
-// read there once it processes the new block at that height.
-func TestRowReadAheadOnAReplacedBlockIsReread(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, devchain.Options{})
-	s := e.c.Senders()[0]
-	if err := e.m.Refresh(e.ctx, s.Address); err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
-	before := e.floatState(s.Address).State.FundsRemaining
-	forkPoint := e.c.Head()
-
-	e.c.FundReserve(s, monitortest.Ether(7))
-	follower, err := New(e.m.cfg, e.st, e.m.reader, e.m.logs, e.m.heads)
+	// Once tracked, the float is the stored one, in-limbo amount included.
+	e.track(s)
+	face := monitortest.Ether(1)
+	monitortest.Claim(t, e.ctx, e.st, monitortest.InsertTicket(t, e.ctx, e.st, s.Address, e.c.Recipient().Address, face))
+	got, err = e.m.MaxFloat(e.ctx, s.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := follower.Refresh(e.ctx, s.Address); err != nil {
-		t.Fatal(err)
+	fs := e.floatState(s.Address)
+	if fs.InLimbo.Cmp(face) != 0 || got.Cmp(MaxFloat(fs)) != 0 {
+		t.Fatalf("tracked MaxFloat = %s with %s in limbo, want %s", got, fs.InLimbo, MaxFloat(fs))
 	}
-	if got := e.floatState(s.Address).State; got.FundsRemaining.Cmp(before) == 0 || got.Block != forkPoint.Number+1 {
-		t.Fatalf("the follower's read ahead was not stored: %+v", got)
-	}
+}
 
-	if err := e.c.Backend().Fork(forkPoint.Hash); err != nil {
+// Askers about one stranger at the same time share one read.
+func TestConcurrentAsksShareOneRead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.c.Senders()[0]
+	e.follow()
+	// Latency holds the first read long enough for the others to join it.
+	if err := e.proxy.SetOptions(nodeproxy.Options{Latency: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	e.c.Backend().Rollback()
-	e.c.Commit()
-	e.c.Commit()
-	// The leader's cursor is the fork point: no removed heads to report.
-	e.sync()
-	if got := e.floatState(s.Address).State.FundsRemaining; got.Cmp(before) != 0 {
-		t.Fatalf("stored reserve %s from the replaced block, want %s", got, before)
+	e.proxy.Reset()
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Go(func() {
+			_, _, err := e.m.FloatState(e.ctx, s.Address)
+			errs <- err
+		})
 	}
-	e.checkAgainstChain("after the replaced read-ahead", s.Address)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if req, _ := e.strangerReads(); req != 2 {
+		t.Fatalf("10 concurrent asks made %d requests, want one read (2)", req)
+	}
+}
+
+// Fresh reads the chain now, whatever is stored or cached, and stores
+// nothing.
+func TestFreshReadsTheChain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.c.Senders()[0]
+	e.follow()
+	e.track(s)
+	stored := e.floatState(s.Address).State
+	if _, err := e.m.Fresh(e.ctx, s.Address); err != nil {
+		t.Fatal(err)
+	}
+	e.c.FundDeposit(s, monitortest.Ether(2))
+	fs, err := e.m.Fresh(e.ctx, s.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(big.Int).Add(stored.Deposit, monitortest.Ether(2))
+	if fs.State.Deposit.Cmp(want) != 0 {
+		t.Fatalf("Fresh deposit %s, want %s", fs.State.Deposit, want)
+	}
+	if got := e.floatState(s.Address).State; got.Deposit.Cmp(stored.Deposit) != 0 || got.Block != stored.Block {
+		t.Fatalf("Fresh stored its read: %+v", got)
+	}
+}
+
+// Until the leader stored the protocol values there is nothing to compute
+// a float from: the Monitor says so rather than answer 0.
+func TestMonitorNeedsProtocolState(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.c.Senders()[0]
+	if _, _, err := e.m.FloatState(e.ctx, s.Address); err == nil {
+		t.Fatal("FloatState answered before any protocol state was stored")
+	}
+	if err := e.m.Track(e.ctx, s.Address); err == nil {
+		t.Fatal("Track succeeded before any protocol state was stored")
+	}
+	e.follow()
+	if _, _, err := e.m.FloatState(e.ctx, s.Address); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRoundAt(t *testing.T) {
+	t.Parallel()
+	p := &store.ProtocolState{CurrentRound: big.NewInt(7), RoundLength: big.NewInt(10), RoundStartL1: big.NewInt(70)}
+	for _, c := range []struct {
+		l1   uint64
+		want int64
+	}{
+		{0, 7}, {70, 7}, {79, 7}, {80, 8}, {89, 8}, {90, 9}, {125, 12},
+	} {
+		if got := RoundAt(p, c.l1); got != c.want {
+			t.Errorf("RoundAt(round 7 from 70, length 10; L1 %d) = %d, want %d", c.l1, got, c.want)
+		}
+	}
+	if got := RoundAt(nil, 100); got != -1 {
+		t.Errorf("RoundAt(nil) = %d, want -1", got)
+	}
+	// Without a round start or length the next round cannot be told: the
+	// stored round stands.
+	for _, q := range []*store.ProtocolState{
+		{CurrentRound: big.NewInt(7), RoundLength: big.NewInt(10)},
+		{CurrentRound: big.NewInt(7), RoundStartL1: big.NewInt(70)},
+		{CurrentRound: big.NewInt(7), RoundLength: big.NewInt(0), RoundStartL1: big.NewInt(70)},
+	} {
+		if got := RoundAt(q, 1000); got != 7 {
+			t.Errorf("RoundAt(%+v, 1000) = %d, want 7", q, got)
+		}
+	}
+	if got := RoundAt(&store.ProtocolState{}, 5); got != -1 {
+		t.Errorf("RoundAt without a round = %d, want -1", got)
+	}
 }

@@ -2,57 +2,43 @@ package monitor
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
-	"redeemer/chain"
 	"redeemer/chain/devchain"
 	"redeemer/store"
 )
 
-// gatedReader holds every sender read while gate is set, until release is
-// closed: a node slow to answer for many senders.
-type gatedReader struct {
-	ChainReader
-	gate    atomic.Bool
-	held    chan struct{}
-	release chan struct{}
-}
-
-func (g *gatedReader) SenderState(ctx context.Context, block uint64, sender, recipient common.Address) (store.SenderState, error) {
-	if g.gate.Load() {
-		select {
-		case g.held <- struct{}{}:
-		default:
-		}
-		select {
-		case <-g.release:
-		case <-ctx.Done():
-			return store.SenderState{}, ctx.Err()
-		}
-	}
-	return g.ChainReader.SenderState(ctx, block, sender, recipient)
-}
-
-// TestNewRoundAnnouncedBeforeSendersReread: a new round's protocol values
-// are stored and announced (FloatAllSenders) while the senders are still
-// being re-read, so streams need not wait for a node call per sender; the
-// re-read then completes the head and leaves every sender equal to the
-// chain.
+// TestNewRoundAnnouncedBeforeSendersReread: the run of the senders stage
+// that sees a new round stores and announces (FloatAllSenders) the new
+// protocol values without reading a sender, so streams need not wait for a
+// read per sender; floats are already right, since claims of an older round
+// count as zero. The reread stage then reads every sender at the new round.
 func TestNewRoundAnnouncedBeforeSendersReread(t *testing.T) {
-	e := newEnv(t, devchain.Options{})
-	g := &gatedReader{ChainReader: e.m.reader, held: make(chan struct{}, 1), release: make(chan struct{})}
-	e.m.reader = g
+	t.Parallel()
+	e := newEnv(t, envOptions{chain: devchain.Options{Senders: 3}})
 	senders := e.c.Senders()
-	for _, s := range senders {
-		if err := e.m.Track(e.ctx, s.Address); err != nil {
-			t.Fatal(err)
-		}
+	recipient := e.c.Recipient().Address
+	e.follow()
+	e.track(senders...)
+	// A claim in the old round, which the new round resets.
+	if err := e.c.Redeem(senders[0], recipient, e.floatState(senders[0].Address).State.Deposit); err != nil {
+		t.Fatal(err)
 	}
-	e.sync()
+	if err := e.c.Redeem(senders[0], recipient, e.floatState(senders[0].Address).State.Deposit); err != nil {
+		t.Fatal(err)
+	}
+	old := e.follow()
+	// The first run's reread (it started at the tip) is done before the
+	// round changes.
+	e.rereadAll(old)
+	if got := e.reread.Pending(); got != 0 {
+		t.Fatalf("reread still pending (%d) before the new round", got)
+	}
+	if fs := e.floatState(senders[0].Address); fs.State.ClaimedByRecipient.Sign() == 0 {
+		t.Fatal("no reserve claimed in the old round")
+	}
+	oldRound := e.protocolState().CurrentRound
 
 	conn, err := e.st.Pool().Acquire(e.ctx)
 	if err != nil {
@@ -62,52 +48,47 @@ func TestNewRoundAnnouncedBeforeSendersReread(t *testing.T) {
 	if _, err := conn.Exec(e.ctx, "LISTEN "+store.FloatChannel); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.c.AdvanceRound(e.ctx); err != nil {
+	round, err := e.c.AdvanceRound(e.ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	head := e.c.Head()
-
-	g.gate.Store(true)
-	done := make(chan error, 1)
-	go func() { done <- e.m.HandleHead(e.ctx, chain.HeadEvent{Head: head}) }()
-	select {
-	case <-g.held:
-	case err := <-done:
-		t.Fatalf("the new round's head was handled without re-reading a sender: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("no sender re-read within 30s of the new round's head")
+	tip := e.c.Head()
+	e.node.takeReads()
+	e.mustRunSenders(tip)
+	reads := e.node.takeReads()
+	if len(reads) != 1 || !reads[0].protocol {
+		t.Fatalf("the new round's run read %+v, want the protocol values only", reads)
 	}
-	wctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	wctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 	n, err := conn.Conn().WaitForNotification(wctx)
 	cancel()
 	if err != nil {
-		t.Fatalf("no float notification while the senders were being re-read: %v", err)
+		t.Fatalf("no float notification for the new round: %v", err)
 	}
 	if n.Payload != store.FloatAllSenders {
-		t.Fatalf("notification %q while the senders were being re-read, want %q", n.Payload, store.FloatAllSenders)
+		t.Fatalf("notification %q for the new round, want %q", n.Payload, store.FloatAllSenders)
 	}
-	p, err := e.st.StoredProtocolState(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	round, err := e.c.Protocol().CurrentRound(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.CurrentRound.Cmp(round) != 0 {
+	if p := e.protocolState(); p.CurrentRound.Cmp(round) != 0 {
 		t.Fatalf("announced protocol state is at round %s, the chain at %s", p.CurrentRound, round)
 	}
-
-	g.gate.Store(false)
-	close(g.release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	e.delivered = &head
 	for _, s := range senders {
-		e.checkAgainstChain("after the new round", s.Address)
-		if fs := e.floatState(s.Address); fs.State.Round.Cmp(round) != 0 {
-			t.Fatalf("sender %s stored at round %s after the new round %s was handled", s.Address, fs.State.Round, round)
+		fs := e.floatState(s.Address)
+		if fs.State.Round.Cmp(oldRound) != 0 || fs.State.Block > old.Number {
+			t.Fatalf("sender %s was read in the new round's run (round %s, block %d)", s.Name, fs.State.Round, fs.State.Block)
+		}
+		// The float is right before the sender is read again.
+		e.checkAgainstChain("announced, not yet re-read", s.Address)
+	}
+
+	if got := e.reread.Pending(); got == 0 || got > tip.Number {
+		t.Fatalf("no reread of the senders read before the new round was requested (pending %d)", got)
+	}
+	e.rereadAll(tip)
+	for _, s := range senders {
+		e.checkAgainstChain("after the reread", s.Address)
+		if fs := e.floatState(s.Address); fs.State.Round.Cmp(round) != 0 || fs.State.Block != tip.Number {
+			t.Fatalf("sender %s stored at round %s (block %d) after the reread at the new round %s", s.Name,
+				fs.State.Round, fs.State.Block, round)
 		}
 	}
 }

@@ -218,6 +218,15 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 	if err != nil {
 		return err
 	}
+	ahead, err := s.readAhead(ctx, tip)
+	if err != nil {
+		return err
+	}
+	for _, a := range ahead {
+		if !contains(tracked, a) {
+			tracked = append(tracked, a)
+		}
+	}
 	states, failed, err := readSenders(ctx, s.node, s.cfg, block, tip, roundOf(protocol, s.protocol), tracked)
 	if err != nil {
 		return err
@@ -269,6 +278,7 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 		s.protocol, s.protocolAt = protocol, time.Now()
 		if protocol.CurrentRound.Int64() != oldRound {
 			s.signals.Round.Fire()
+			s.rereadAtNewRound(tip, oldRound)
 		}
 	}
 	if len(failed) > 0 && s.reread != nil {
@@ -285,6 +295,30 @@ func (s *SenderStage) apply(ctx context.Context, r pipeline.Run, sum chain.LogSu
 		"protocol_changed", res.ProtocolChanged, "rounds", len(hashes), "redeemed_seen", len(redeemed),
 		"queued_used_elsewhere", len(ended))
 	return nil
+}
+
+// readAhead lists the senders whose rows were read above the cursor and at
+// or below tip by another reader (a replica's Track, the reread stage):
+// they come from blocks this run is the first to follow. A reorg that
+// replaced such a block without reaching the cursor leaves no log naming
+// the sender, so these are read again at the tip.
+func (s *SenderStage) readAhead(ctx context.Context, tip chain.Head) ([][20]byte, error) {
+	q := s.st.Q()
+	above, err := q.SendersReadAfter(ctx, s.cursor.Number, maxRewindSenders)
+	if err != nil || len(above) == 0 {
+		return nil, err
+	}
+	beyond, err := q.SendersReadAfter(ctx, tip.Number, maxRewindSenders)
+	if err != nil {
+		return nil, err
+	}
+	var out [][20]byte
+	for _, a := range above {
+		if !contains(beyond, a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // jump starts following at the tip without replaying logs: the protocol
@@ -384,6 +418,7 @@ func (s *SenderStage) rewind(ctx context.Context, r pipeline.Run, fork uint64, t
 	s.cursor, s.protocol, s.protocolAt = &to, protocol, time.Now()
 	if protocol.CurrentRound.Int64() != oldRound {
 		s.signals.Round.Fire()
+		s.rereadAtNewRound(tip, oldRound)
 	}
 	if (len(failed) > 0 || len(above) == maxRewindSenders) && s.reread != nil {
 		s.reread.Request(tip.Number + 1)
@@ -392,6 +427,18 @@ func (s *SenderStage) rewind(ctx context.Context, r pipeline.Run, fork uint64, t
 	s.cfg.Logger.Info("sender state read at the tip", "component", "monitor", "from_block", fork, "block", tip.Number,
 		"senders_read", len(states), "senders_changed", len(res.SendersChanged), "protocol_changed", res.ProtocolChanged)
 	return nil
+}
+
+// rereadAtNewRound asks the reread stage to read again the senders read
+// before tip when the round moved on from oldRound (-1: unknown, at the
+// start of a term): their claims belong to the old round. Floats already
+// count an older round's claims as zero; this is the safety net.
+func (s *SenderStage) rereadAtNewRound(tip chain.Head, oldRound int64) {
+	if oldRound < 0 || s.reread == nil {
+		return
+	}
+	s.reread.Request(tip.Number)
+	s.signals.Reread.Fire()
 }
 
 // maxRewindSenders bounds the senders a rewind reads itself; beyond it the

@@ -85,7 +85,7 @@ const (
 func classifyRevert(reason string) revertKind {
 	r := strings.ToLower(reason)
 	switch {
-	case strings.Contains(r, "round is not initialized"):
+	case strings.Contains(r, "round is not initialized"), strings.Contains(r, "system is paused"):
 		return revertWait
 	case strings.Contains(r, "recipient is not an active transcoder"):
 		return revertWait

@@ -35,6 +35,8 @@ var wantSelectors = []struct {
 	{"BondingManager", "getTranscoderPoolSize()", "2a4e0d55"},
 	{"BondingManager", "isActiveTranscoder(address)", "08802374"},
 	{"Controller", "getContract(bytes32)", "e16c7d98"},
+	// Multicall3's, as deployed at its canonical address.
+	{"Multicall3", "aggregate3((address,bool,bytes)[])", "82ad56cb"},
 }
 
 // Methods PROTOCOL.md names without a selector: they must exist with these
@@ -53,12 +55,21 @@ var wantMethods = []struct{ contract, sig string }{
 	{"RoundsManager", "roundLength()"},
 	{"RoundsManager", "blockNum()"},
 	{"RoundsManager", "initializeRound()"},
+	// Not in PROTOCOL.md; signatures as on the deployed contracts.
+	{"TicketBroker", "fundDepositAndReserveFor(address,uint256,uint256)"},
+	{"TicketBroker", "getReserveInfo(address)"},
+	{"RoundsManager", "currentRoundStartBlock()"},
+	{"BondingManager", "pendingFees(address,uint256)"},
+	{"BondingManager", "updateTranscoderWithFees(address,uint256,uint256)"},
+	{"BondingManager", "isRegisteredTranscoder(address)"},
+	{"Controller", "paused()"},
 }
 
 var payable = map[string]bool{
-	"fundDeposit()":                          true,
-	"fundReserve()":                          true,
-	"fundDepositAndReserve(uint256,uint256)": true,
+	"fundDeposit()":                                     true,
+	"fundReserve()":                                     true,
+	"fundDepositAndReserve(uint256,uint256)":            true,
+	"fundDepositAndReserveFor(address,uint256,uint256)": true,
 }
 
 // Events as PROTOCOL.md writes them: a '*' after the type marks an indexed
@@ -84,6 +95,7 @@ var metadata = map[string]*bind.MetaData{
 	"RoundsManager":  contracts.RoundsManagerMetaData,
 	"BondingManager": contracts.BondingManagerMetaData,
 	"Controller":     contracts.ControllerMetaData,
+	"Multicall3":     contracts.Multicall3MetaData,
 }
 
 func parsedABI(t *testing.T, contract string) *abi.ABI {
@@ -129,6 +141,9 @@ func TestSelectorsMatchProtocol(t *testing.T) {
 		if m.IsPayable() != payable[w.sig] {
 			t.Errorf("%s.%s payable = %v", w.contract, w.sig, m.IsPayable())
 		}
+	}
+	if m, ok := methodBySig(parsedABI(t, "Multicall3"), "aggregate3((address,bool,bytes)[])"); !ok || !m.IsPayable() {
+		t.Errorf("Multicall3.aggregate3 missing or not payable")
 	}
 }
 
@@ -205,5 +220,18 @@ func TestBuildMatchesBindings(t *testing.T) {
 				t.Errorf("%s: method %s differs between build and binding", name, m.Sig)
 			}
 		}
+	}
+}
+
+// TestMulticallRuntimeMatchesBuild: the runtime code the embedded chain
+// places at genesis is what the creation code deploys (for a contract
+// without immutables the creation code carries it verbatim).
+func TestMulticallRuntimeMatchesBuild(t *testing.T) {
+	runtime := contracts.Multicall3RuntimeCode()
+	if len(runtime) == 0 {
+		t.Fatal("no Multicall3 runtime code")
+	}
+	if !strings.Contains(contracts.Multicall3MetaData.Bin, hex.EncodeToString(runtime)) {
+		t.Fatal("build/Multicall3.bin-runtime is not the code build/Multicall3.bin deploys; run chain/contracts/compile.sh")
 	}
 }

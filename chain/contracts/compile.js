@@ -9,7 +9,12 @@ const solc = require('solc');
 
 // The contracts the Go side deploys or binds; helpers such as Owned and the
 // interfaces are compiled as dependencies but get no build artefacts.
-const CONTRACTS = ['Controller', 'RoundsManager', 'BondingManager', 'TicketBroker'];
+const CONTRACTS = ['Controller', 'RoundsManager', 'BondingManager', 'TicketBroker', 'Multicall3'];
+
+// Contracts whose runtime code is also written (build/<Name>.bin-runtime):
+// the embedded dev chain places it in its genesis state at a fixed address
+// instead of deploying it.
+const RUNTIME = ['Multicall3'];
 
 const srcDir = path.join(__dirname, 'src');
 const buildDir = path.join(__dirname, 'build');
@@ -32,7 +37,7 @@ const input = {
     // Without this the bytecode embeds a hash of the source paths and
     // comments, so harmless edits would churn the committed .bin files.
     metadata: { bytecodeHash: 'none', appendCBOR: false },
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
   },
 };
 
@@ -56,5 +61,8 @@ for (const name of CONTRACTS) {
   const c = unit[name];
   fs.writeFileSync(path.join(buildDir, `${name}.abi`), JSON.stringify(c.abi, null, 2) + '\n');
   fs.writeFileSync(path.join(buildDir, `${name}.bin`), c.evm.bytecode.object + '\n');
+  if (RUNTIME.includes(name)) {
+    fs.writeFileSync(path.join(buildDir, `${name}.bin-runtime`), c.evm.deployedBytecode.object + '\n');
+  }
 }
 process.stdout.write(`solc ${solc.version()}: compiled ${CONTRACTS.join(', ')}\n`);

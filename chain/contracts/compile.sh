@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates build/*.abi, build/*.bin and the Go bindings from src/*.sol.
+# Regenerates build/*.abi, build/*.bin, build/*.bin-runtime and the Go
+# bindings from src/*.sol.
 # Run from anywhere (e.g. `bash chain/contracts/compile.sh` at the repo root,
 # or `make contracts`). Safe to re-run: unchanged sources give identical files.
 set -euo pipefail
@@ -20,7 +21,7 @@ node compile.js
 # abigen runs at the go-ethereum version the module already depends on, but
 # outside the module (version suffix) so its CLI dependencies stay out of go.mod.
 gethver="$(cd "$here/../.." && go list -m -f '{{.Version}}' github.com/ethereum/go-ethereum)"
-for name in Controller RoundsManager BondingManager TicketBroker; do
+for name in Controller RoundsManager BondingManager TicketBroker Multicall3; do
 	lower="$(tr '[:upper:]' '[:lower:]' <<<"$name")"
 	go run "github.com/ethereum/go-ethereum/cmd/abigen@${gethver}" \
 		--abi "build/${name}.abi" --bin "build/${name}.bin" \

@@ -35,8 +35,8 @@ var (
 
 // RoundsManagerMetaData contains all meta data concerning the RoundsManager contract.
 var RoundsManagerMetaData = &bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"initialRoundLength\",\"type\":\"uint256\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"}],\"name\":\"NewRound\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"}],\"name\":\"blockHashForRound\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"blockNum\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRoundInitialized\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"initializeRound\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastInitializedRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"roundLength\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"newRoundLength\",\"type\":\"uint256\"}],\"name\":\"setRoundLength\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
-	Bin: "0x60a060405234801561000f575f5ffd5b5060405161050638038061050683398101604081905261002e91610116565b33608052806100835760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f736974697665000000604482015260640160405180910390fd5b5f81905561009761009261009d565b6100af565b50610171565b5f80546100aa904361012d565b905090565b5f6100bb60014361014c565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061010a9084815260200190565b60405180910390a25050565b5f60208284031215610126575f5ffd5b5051919050565b5f8261014757634e487b7160e01b5f52601260045260245ffd5b500490565b8181038181111561016b57634e487b7160e01b5f52601160045260245ffd5b92915050565b6080516103766101905f395f8181610117015261017601526103765ff3fe608060405234801561000f575f5ffd5b5060043610610090575f3560e01c80638a19c8bc116100635780638a19c8bc146100fc5780638ae63d6d146101045780638b649b941461010a5780638da5cb5b14610112578063d4807fb214610151575f5ffd5b8063219bc76c146100945780633aa4add4146100b1578063681312f5146100de5780638807f36e146100f3575b5f5ffd5b61009c610159565b60405190151581526020015b60405180910390f35b6100d06100bf36600461031b565b5f9081526002602052604090205490565b6040519081526020016100a8565b6100f16100ec36600461031b565b61016b565b005b6100d060015481565b6100d061023b565b436100d0565b6100d05f5481565b6101397f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016100a8565b6100f161024d565b5f61016261023b565b60015414905090565b336001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016146101e85760405162461bcd60e51b815260206004820152601760248201527f63616c6c6572206973206e6f7420746865206f776e657200000000000000000060448201526064015b60405180910390fd5b5f81116102375760405162461bcd60e51b815260206004820152601d60248201527f726f756e64206c656e677468206d75737420626520706f73697469766500000060448201526064016101df565b5f55565b5f80546102489043610332565b905090565b610255610159565b156102a25760405162461bcd60e51b815260206004820152601960248201527f726f756e6420616c726561647920696e697469616c697a65640000000000000060448201526064016101df565b6102b26102ad61023b565b6102b4565b565b5f6102c0600143610351565b60018390555f83815260026020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061030f9084815260200190565b60405180910390a25050565b5f6020828403121561032b575f5ffd5b5035919050565b5f8261034c57634e487b7160e01b5f52601260045260245ffd5b500490565b8181038181111561037057634e487b7160e01b5f52601160045260245ffd5b9291505056",
+	ABI: "[{\"inputs\":[{\"internalType\":\"address\",\"name\":\"controllerAddress\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"initialRoundLength\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"blocksPerL1\",\"type\":\"uint256\"}],\"stateMutability\":\"nonpayable\",\"type\":\"constructor\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"blockHash\",\"type\":\"bytes32\"}],\"name\":\"NewRound\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"round\",\"type\":\"uint256\"}],\"name\":\"blockHashForRound\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"blockNum\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"controller\",\"outputs\":[{\"internalType\":\"contractIController\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRoundInitialized\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"currentRoundStartBlock\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"initializeRound\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"l2BlocksPerL1\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastInitializedRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastRoundLengthUpdateRound\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"lastRoundLengthUpdateStartBlock\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"owner\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"\",\"type\":\"address\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"roundLength\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"newRoundLength\",\"type\":\"uint256\"}],\"name\":\"setRoundLength\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
+	Bin: "0x60e060405234801561000f575f5ffd5b5060405161099d38038061099d83398101604081905261002e91610285565b33608052826001600160a01b0381166100835760405162461bcd60e51b8152602060048201526012602482015271636f6e74726f6c6c6572206973207a65726f60701b60448201526064015b60405180910390fd5b6001600160a01b031660a052806100dc5760405162461bcd60e51b815260206004820152601960248201527f6c32426c6f636b735065724c312063616e6e6f74206265203000000000000000604482015260640161007a565b60c08190526100ea82610102565b6100fa6100f5610190565b6101c4565b50505061033a565b5f81116101515760405162461bcd60e51b815260206004820152601860248201527f726f756e64206c656e6774682063616e6e6f7420626520300000000000000000604482015260640161007a565b5f545f03610176575f819055610165610190565b60025561017061022b565b60035550565b61017e610190565b60025561018961022b565b6003555f55565b5f805460035461019e610276565b6101a891906102d8565b6101b291906102f1565b6002546101bf9190610310565b905090565b5f6101d06001436102d8565b60018390555f83815260046020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e7869061021f9084815260200190565b60405180910390a25050565b5f5f5f5460035461024061027660201b60201c565b61024a91906102d8565b61025491906102f1565b90505f54816102639190610323565b6003546102709190610310565b91505090565b5f60c051436101bf91906102f1565b5f5f5f60608486031215610297575f5ffd5b83516001600160a01b03811681146102ad575f5ffd5b602085015160409095015190969495509392505050565b634e487b7160e01b5f52601160045260245ffd5b818103818111156102eb576102eb6102c4565b92915050565b5f8261030b57634e487b7160e01b5f52601260045260245ffd5b500490565b808201808211156102eb576102eb6102c4565b80820281158282048414176102eb576102eb6102c4565b60805160a05160c0516106246103795f395f81816101c701526102ed01525f81816101f6015261035901525f8181610180015261023501526106245ff3fe608060405234801561000f575f5ffd5b50600436106100e5575f3560e01c80638ae63d6d116100885780638fa148f2116100635780638fa148f2146101ba578063a1626067146101c2578063d4807fb2146101e9578063f77c4791146101f1575f5ffd5b80638ae63d6d1461016b5780638b649b94146101735780638da5cb5b1461017b575f5ffd5b8063668abff7116100c3578063668abff71461013c578063681312f5146101455780638807f36e1461015a5780638a19c8bc14610163575f5ffd5b80630fe1dfa8146100e9578063219bc76c146101055780633aa4add41461011d575b5f5ffd5b6100f260025481565b6040519081526020015b60405180910390f35b61010d610218565b60405190151581526020016100fc565b6100f261012b366004610571565b5f9081526004602052604090205490565b6100f260035481565b610158610153366004610571565b61022a565b005b6100f260015481565b6100f26102b3565b6100f26102e7565b6100f25f5481565b6101a27f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016100fc565b6100f2610312565b6100f27f000000000000000000000000000000000000000000000000000000000000000081565b610158610357565b6101a27f000000000000000000000000000000000000000000000000000000000000000081565b5f6102216102b3565b60015414905090565b336001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016146102a75760405162461bcd60e51b815260206004820152601760248201527f63616c6c6572206973206e6f7420746865206f776e657200000000000000000060448201526064015b60405180910390fd5b6102b08161047c565b50565b5f5f546003546102c16102e7565b6102cb919061059c565b6102d591906105b5565b6002546102e291906105d4565b905090565b5f6102e27f0000000000000000000000000000000000000000000000000000000000000000436105b5565b5f5f5f546003546103216102e7565b61032b919061059c565b61033591906105b5565b90505f548161034491906105e7565b60035461035191906105d4565b91505090565b7f00000000000000000000000000000000000000000000000000000000000000006001600160a01b0316635c975abb6040518163ffffffff1660e01b8152600401602060405180830381865afa1580156103b3573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906103d791906105fe565b156104175760405162461bcd60e51b815260206004820152601060248201526f1cde5cdd195b481a5cc81c185d5cd95960821b604482015260640161029e565b5f6104206102b3565b905080600154106104735760405162461bcd60e51b815260206004820152601960248201527f726f756e6420616c726561647920696e697469616c697a656400000000000000604482015260640161029e565b6102b08161050a565b5f81116104cb5760405162461bcd60e51b815260206004820152601860248201527f726f756e64206c656e6774682063616e6e6f7420626520300000000000000000604482015260640161029e565b5f545f036104f0575f8190556104df6102b3565b6002556104ea610312565b60035550565b6104f86102b3565b600255610503610312565b6003555f55565b5f61051660014361059c565b60018390555f83815260046020526040908190209140918290555190915082907f22f2fc17c5daf07db2379b3a03a8ef20a183f761097a58fce219c8a14619e786906105659084815260200190565b60405180910390a25050565b5f60208284031215610581575f5ffd5b5035919050565b634e487b7160e01b5f52601160045260245ffd5b818103818111156105af576105af610588565b92915050565b5f826105cf57634e487b7160e01b5f52601260045260245ffd5b500490565b808201808211156105af576105af610588565b80820281158282048414176105af576105af610588565b5f6020828403121561060e575f5ffd5b8151801515811461061d575f5ffd5b939250505056",
 }
 
 // RoundsManagerABI is the input ABI used to generate the binding from.
@@ -48,7 +48,7 @@ var RoundsManagerABI = RoundsManagerMetaData.ABI
 var RoundsManagerBin = RoundsManagerMetaData.Bin
 
 // DeployRoundsManager deploys a new Ethereum contract, binding an instance of RoundsManager to it.
-func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, initialRoundLength *big.Int) (common.Address, *types.Transaction, *RoundsManager, error) {
+func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, controllerAddress common.Address, initialRoundLength *big.Int, blocksPerL1 *big.Int) (common.Address, *types.Transaction, *RoundsManager, error) {
 	parsed, err := RoundsManagerMetaData.GetAbi()
 	if err != nil {
 		return common.Address{}, nil, nil, err
@@ -57,7 +57,7 @@ func DeployRoundsManager(auth *bind.TransactOpts, backend bind.ContractBackend, 
 		return common.Address{}, nil, nil, errors.New("GetABI returned nil")
 	}
 
-	address, tx, contract, err := bind.DeployContract(auth, *parsed, common.FromHex(RoundsManagerBin), backend, initialRoundLength)
+	address, tx, contract, err := bind.DeployContract(auth, *parsed, common.FromHex(RoundsManagerBin), backend, controllerAddress, initialRoundLength, blocksPerL1)
 	if err != nil {
 		return common.Address{}, nil, nil, err
 	}
@@ -268,6 +268,37 @@ func (_RoundsManager *RoundsManagerCallerSession) BlockNum() (*big.Int, error) {
 	return _RoundsManager.Contract.BlockNum(&_RoundsManager.CallOpts)
 }
 
+// Controller is a free data retrieval call binding the contract method 0xf77c4791.
+//
+// Solidity: function controller() view returns(address)
+func (_RoundsManager *RoundsManagerCaller) Controller(opts *bind.CallOpts) (common.Address, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "controller")
+
+	if err != nil {
+		return *new(common.Address), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(common.Address)).(*common.Address)
+
+	return out0, err
+
+}
+
+// Controller is a free data retrieval call binding the contract method 0xf77c4791.
+//
+// Solidity: function controller() view returns(address)
+func (_RoundsManager *RoundsManagerSession) Controller() (common.Address, error) {
+	return _RoundsManager.Contract.Controller(&_RoundsManager.CallOpts)
+}
+
+// Controller is a free data retrieval call binding the contract method 0xf77c4791.
+//
+// Solidity: function controller() view returns(address)
+func (_RoundsManager *RoundsManagerCallerSession) Controller() (common.Address, error) {
+	return _RoundsManager.Contract.Controller(&_RoundsManager.CallOpts)
+}
+
 // CurrentRound is a free data retrieval call binding the contract method 0x8a19c8bc.
 //
 // Solidity: function currentRound() view returns(uint256)
@@ -330,6 +361,68 @@ func (_RoundsManager *RoundsManagerCallerSession) CurrentRoundInitialized() (boo
 	return _RoundsManager.Contract.CurrentRoundInitialized(&_RoundsManager.CallOpts)
 }
 
+// CurrentRoundStartBlock is a free data retrieval call binding the contract method 0x8fa148f2.
+//
+// Solidity: function currentRoundStartBlock() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) CurrentRoundStartBlock(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "currentRoundStartBlock")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// CurrentRoundStartBlock is a free data retrieval call binding the contract method 0x8fa148f2.
+//
+// Solidity: function currentRoundStartBlock() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) CurrentRoundStartBlock() (*big.Int, error) {
+	return _RoundsManager.Contract.CurrentRoundStartBlock(&_RoundsManager.CallOpts)
+}
+
+// CurrentRoundStartBlock is a free data retrieval call binding the contract method 0x8fa148f2.
+//
+// Solidity: function currentRoundStartBlock() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) CurrentRoundStartBlock() (*big.Int, error) {
+	return _RoundsManager.Contract.CurrentRoundStartBlock(&_RoundsManager.CallOpts)
+}
+
+// L2BlocksPerL1 is a free data retrieval call binding the contract method 0xa1626067.
+//
+// Solidity: function l2BlocksPerL1() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) L2BlocksPerL1(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "l2BlocksPerL1")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// L2BlocksPerL1 is a free data retrieval call binding the contract method 0xa1626067.
+//
+// Solidity: function l2BlocksPerL1() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) L2BlocksPerL1() (*big.Int, error) {
+	return _RoundsManager.Contract.L2BlocksPerL1(&_RoundsManager.CallOpts)
+}
+
+// L2BlocksPerL1 is a free data retrieval call binding the contract method 0xa1626067.
+//
+// Solidity: function l2BlocksPerL1() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) L2BlocksPerL1() (*big.Int, error) {
+	return _RoundsManager.Contract.L2BlocksPerL1(&_RoundsManager.CallOpts)
+}
+
 // LastInitializedRound is a free data retrieval call binding the contract method 0x8807f36e.
 //
 // Solidity: function lastInitializedRound() view returns(uint256)
@@ -359,6 +452,68 @@ func (_RoundsManager *RoundsManagerSession) LastInitializedRound() (*big.Int, er
 // Solidity: function lastInitializedRound() view returns(uint256)
 func (_RoundsManager *RoundsManagerCallerSession) LastInitializedRound() (*big.Int, error) {
 	return _RoundsManager.Contract.LastInitializedRound(&_RoundsManager.CallOpts)
+}
+
+// LastRoundLengthUpdateRound is a free data retrieval call binding the contract method 0x0fe1dfa8.
+//
+// Solidity: function lastRoundLengthUpdateRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) LastRoundLengthUpdateRound(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "lastRoundLengthUpdateRound")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// LastRoundLengthUpdateRound is a free data retrieval call binding the contract method 0x0fe1dfa8.
+//
+// Solidity: function lastRoundLengthUpdateRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) LastRoundLengthUpdateRound() (*big.Int, error) {
+	return _RoundsManager.Contract.LastRoundLengthUpdateRound(&_RoundsManager.CallOpts)
+}
+
+// LastRoundLengthUpdateRound is a free data retrieval call binding the contract method 0x0fe1dfa8.
+//
+// Solidity: function lastRoundLengthUpdateRound() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) LastRoundLengthUpdateRound() (*big.Int, error) {
+	return _RoundsManager.Contract.LastRoundLengthUpdateRound(&_RoundsManager.CallOpts)
+}
+
+// LastRoundLengthUpdateStartBlock is a free data retrieval call binding the contract method 0x668abff7.
+//
+// Solidity: function lastRoundLengthUpdateStartBlock() view returns(uint256)
+func (_RoundsManager *RoundsManagerCaller) LastRoundLengthUpdateStartBlock(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _RoundsManager.contract.Call(opts, &out, "lastRoundLengthUpdateStartBlock")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// LastRoundLengthUpdateStartBlock is a free data retrieval call binding the contract method 0x668abff7.
+//
+// Solidity: function lastRoundLengthUpdateStartBlock() view returns(uint256)
+func (_RoundsManager *RoundsManagerSession) LastRoundLengthUpdateStartBlock() (*big.Int, error) {
+	return _RoundsManager.Contract.LastRoundLengthUpdateStartBlock(&_RoundsManager.CallOpts)
+}
+
+// LastRoundLengthUpdateStartBlock is a free data retrieval call binding the contract method 0x668abff7.
+//
+// Solidity: function lastRoundLengthUpdateStartBlock() view returns(uint256)
+func (_RoundsManager *RoundsManagerCallerSession) LastRoundLengthUpdateStartBlock() (*big.Int, error) {
+	return _RoundsManager.Contract.LastRoundLengthUpdateStartBlock(&_RoundsManager.CallOpts)
 }
 
 // Owner is a free data retrieval call binding the contract method 0x8da5cb5b.

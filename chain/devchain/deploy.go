@@ -69,8 +69,13 @@ func (a Accounts) All() []Account {
 
 // DeployOptions are the contract settings and the senders' funds.
 type DeployOptions struct {
-	// RoundLength is the number of blocks per round; DefaultRoundLength if 0.
+	// RoundLength is the number of L1 blocks per round; DefaultRoundLength
+	// if 0.
 	RoundLength uint64
+	// L1Ratio is how many of the chain's blocks make one L1 block: the
+	// RoundsManager reads the L1 number as block number / L1Ratio, as the
+	// protocol on Arbitrum reads L1's. 1 (every block is an L1 block) if 0.
+	L1Ratio uint64
 	// Senders is the number of funded ticket senders; DefaultSenders if 0.
 	Senders int
 	// Deposit and Reserve are each sender's TicketBroker funds;
@@ -80,11 +85,18 @@ type DeployOptions struct {
 	// contract defaults (2 each) when non-zero.
 	TicketValidityPeriod uint64
 	UnlockPeriod         uint64
+	// Multicall, when set, is a Multicall3 the chain already holds (the
+	// embedded chain has one at MulticallAddress from genesis): Deploy
+	// records it instead of deploying another.
+	Multicall common.Address
 }
 
 func (o DeployOptions) withDefaults() DeployOptions {
 	if o.RoundLength == 0 {
 		o.RoundLength = DefaultRoundLength
+	}
+	if o.L1Ratio == 0 {
+		o.L1Ratio = 1
 	}
 	if o.Senders <= 0 {
 		o.Senders = DefaultSenders
@@ -100,14 +112,19 @@ func (o DeployOptions) withDefaults() DeployOptions {
 
 // Deployment is the dev contracts as deployed on one chain.
 type Deployment struct {
-	ChainID     *big.Int
-	Accounts    Accounts
-	Addresses   chain.Addresses
+	ChainID   *big.Int
+	Accounts  Accounts
+	Addresses chain.Addresses
+	// Multicall is the Multicall3 read aggregator.
+	Multicall common.Address
+	// RoundLength is in L1 blocks, L1Ratio the chain's blocks per L1 block.
 	RoundLength uint64
+	L1Ratio     uint64
 }
 
 // Deploy deploys and wires the dev contracts on b as the owner account,
-// activates the recipient and funds each sender's deposit and reserve. The
+// activates the recipient and funds each sender's deposit and reserve. It
+// also deploys a Multicall3 unless opts.Multicall names one. The
 // accounts must already hold ETH (genesis on the embedded chain,
 // FundAccounts on a node).
 //
@@ -122,9 +139,19 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	if err != nil {
 		return nil, fmt.Errorf("devchain: chain id: %w", err)
 	}
-	d := &Deployment{ChainID: chainID, Accounts: NewAccounts(opts.Senders), RoundLength: opts.RoundLength}
+	d := &Deployment{ChainID: chainID, Accounts: NewAccounts(opts.Senders), RoundLength: opts.RoundLength, L1Ratio: opts.L1Ratio}
 	if err := pastGenesis(ctx, b, mine); err != nil {
 		return nil, err
+	}
+	if opts.Multicall != (common.Address{}) {
+		code, err := b.CodeAt(ctx, opts.Multicall, nil)
+		if err != nil {
+			return nil, fmt.Errorf("devchain: code of Multicall3 at %s: %w", opts.Multicall, err)
+		}
+		if len(code) == 0 {
+			return nil, fmt.Errorf("devchain: no Multicall3 at %s: the account has no code", opts.Multicall)
+		}
+		d.Multicall = opts.Multicall
 	}
 	bt := &batch{ctx: ctx, b: b, chainID: chainID, mine: mine, nonces: map[common.Address]uint64{}}
 
@@ -134,12 +161,17 @@ func Deploy(ctx context.Context, b Backend, opts DeployOptions, mine func()) (*D
 	}
 	controllerAddr, tx, controller, err := contracts.DeployController(owner(), b)
 	bt.add("deploy Controller", tx, err)
-	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, new(big.Int).SetUint64(opts.RoundLength))
+	roundsAddr, tx, _, err := contracts.DeployRoundsManager(owner(), b, controllerAddr,
+		new(big.Int).SetUint64(opts.RoundLength), new(big.Int).SetUint64(opts.L1Ratio))
 	bt.add("deploy RoundsManager", tx, err)
-	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner(), b)
+	bondingAddr, tx, bonding, err := contracts.DeployBondingManager(owner(), b, controllerAddr)
 	bt.add("deploy BondingManager", tx, err)
 	brokerAddr, tx, broker, err := contracts.DeployTicketBroker(owner(), b, controllerAddr)
 	bt.add("deploy TicketBroker", tx, err)
+	if d.Multicall == (common.Address{}) {
+		d.Multicall, tx, _, err = contracts.DeployMulticall3(owner(), b)
+		bt.add("deploy Multicall3", tx, err)
+	}
 	if err := bt.wait(); err != nil {
 		return nil, err
 	}

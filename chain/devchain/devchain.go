@@ -25,6 +25,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/chain/contracts"
+	"redeemer/chain/nodeproxy"
 )
 
 // Ether is 10^18 wei.
@@ -46,6 +47,14 @@ var (
 // test spends, so no test has to think about gas money.
 var accountBalance = new(big.Int).Mul(big.NewInt(1_000_000), Ether)
 
+// canonicalMulticall is where Multicall3 lives on Arbitrum and most other
+// chains, deployed there by a keyless transaction that the dev chain cannot
+// replay; the embedded chain puts the code there in its genesis state.
+const canonicalMulticall = "0xcA11bde05977b3631167028862bE2a173976CA11"
+
+// MulticallAddress is Multicall3's canonical address.
+func MulticallAddress() common.Address { return common.HexToAddress(canonicalMulticall) }
+
 // initializeRoundGas is set explicitly because gas estimation runs against
 // the latest block, where the round the transaction will initialize has not
 // started yet, so estimation would revert.
@@ -56,8 +65,12 @@ type Options struct {
 	// RPCAddr is where to serve eth/net/web3 over HTTP: "" for no server,
 	// "127.0.0.1:0" for a free port. Only loopback addresses are accepted.
 	RPCAddr string
-	// RoundLength is the number of blocks per round; DefaultRoundLength if 0.
+	// RoundLength is the number of L1 blocks per round; DefaultRoundLength
+	// if 0.
 	RoundLength uint64
+	// L1Ratio is how many of the chain's blocks make one L1 block (see
+	// DeployOptions.L1Ratio); 1 if 0.
+	L1Ratio uint64
 	// Senders is the number of funded ticket senders; DefaultSenders if 0.
 	Senders int
 	// Deposit and Reserve are each sender's TicketBroker funds;
@@ -85,6 +98,8 @@ type Chain struct {
 	client  simulated.Client
 	chainID *big.Int
 	rpcURL  string
+	// front adds l1BlockNumber to block answers when L1Ratio > 1.
+	front *nodeproxy.Proxy
 	log     *slog.Logger
 
 	owner     Account
@@ -94,15 +109,20 @@ type Chain struct {
 	senders   []Account
 
 	addrs       chain.Addresses
+	multicall   common.Address
 	protocol    *chain.Protocol
 	rounds      *contracts.RoundsManager
 	roundLength uint64
+	l1Ratio     uint64
 
 	// mu serialises block production and the round keeper's transactions,
 	// so a round is initialized in the block that starts it and the keeper
 	// never races itself for a nonce.
 	mu     sync.Mutex
 	closed bool
+	// keepRounds is whether Mine and AdvanceRound initialize the rounds
+	// they start; guarded by mu.
+	keepRounds bool
 }
 
 // DevAccount derives the dev account called name.
@@ -122,6 +142,9 @@ func DevAccount(name string) Account {
 func New(ctx context.Context, opts Options) (*Chain, error) {
 	if opts.RoundLength == 0 {
 		opts.RoundLength = DefaultRoundLength
+	}
+	if opts.L1Ratio == 0 {
+		opts.L1Ratio = 1
 	}
 	if opts.Senders <= 0 {
 		opts.Senders = DefaultSenders
@@ -145,17 +168,40 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		recipient:   acc.Recipient,
 		senders:     acc.Senders,
 		roundLength: opts.RoundLength,
+		l1Ratio:     opts.L1Ratio,
+		keepRounds:  true,
 	}
-	alloc := types.GenesisAlloc{}
+	alloc := types.GenesisAlloc{
+		MulticallAddress(): {Code: contracts.Multicall3RuntimeCode(), Balance: new(big.Int)},
+	}
 	for _, a := range acc.All() {
 		alloc[a.Address] = types.Account{Balance: accountBalance}
 	}
 
-	backend, url, err := startBackend(alloc, opts.RPCAddr)
+	rpcAddr := opts.RPCAddr
+	withFront := opts.L1Ratio > 1 && rpcAddr != ""
+	if withFront {
+		// The node serves on a port of its own; the address asked for is
+		// the front that adds each block's L1 number, as Arbitrum's
+		// JSON-RPC serves it.
+		rpcAddr = "127.0.0.1:0"
+	}
+	backend, url, err := startBackend(alloc, rpcAddr)
 	if err != nil {
 		return nil, err
 	}
 	c.backend, c.client, c.rpcURL = backend, backend.Client(), url
+	if withFront {
+		ratio := opts.L1Ratio
+		front, err := nodeproxy.NewURL(url, nodeproxy.Options{L1Number: func(l2 uint64) uint64 { return l2 / ratio }})
+		if err == nil {
+			c.rpcURL, err = front.Start(opts.RPCAddr)
+		}
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("devchain: L1 number front: %w", err), c.Close())
+		}
+		c.front = front
+	}
 	if err := c.setup(ctx, opts); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
@@ -244,6 +290,8 @@ func newBackend(alloc types.GenesisAlloc, nodeOpt func(*node.Config)) (b *simula
 func (c *Chain) setup(ctx context.Context, opts Options) error {
 	d, err := Deploy(ctx, c.client, DeployOptions{
 		RoundLength:          opts.RoundLength,
+		L1Ratio:              opts.L1Ratio,
+		Multicall:            MulticallAddress(),
 		Senders:              opts.Senders,
 		Deposit:              opts.Deposit,
 		Reserve:              opts.Reserve,
@@ -254,6 +302,7 @@ func (c *Chain) setup(ctx context.Context, opts Options) error {
 		return err
 	}
 	c.chainID = d.ChainID
+	c.multicall = d.Multicall
 	if c.rounds, err = contracts.NewRoundsManager(d.Addresses.RoundsManager, c.client); err != nil {
 		return fmt.Errorf("devchain: %w", err)
 	}
@@ -310,8 +359,26 @@ func (c *Chain) Addresses() chain.Addresses { return c.addrs }
 // Protocol reads the deployed contracts through the in-process client.
 func (c *Chain) Protocol() *chain.Protocol { return c.protocol }
 
-// RoundLength is the number of blocks per round.
+// Multicall is the Multicall3 read aggregator, at MulticallAddress.
+func (c *Chain) Multicall() common.Address { return c.multicall }
+
+// RoundLength is the number of L1 blocks per round.
 func (c *Chain) RoundLength() uint64 { return c.roundLength }
+
+// L1Ratio is how many of the chain's blocks make one L1 block.
+func (c *Chain) L1Ratio() uint64 { return c.l1Ratio }
+
+// L1Number is the L1 block number the contracts see in the chain's block
+// l2, as RoundsManager.blockNum() computes it.
+func (c *Chain) L1Number(l2 uint64) uint64 { return l2 / c.l1Ratio }
+
+// roundOf is the round block l2 belongs to. The round length is the one
+// deployed: the dev chain never changes it.
+func (c *Chain) roundOf(l2 uint64) uint64 { return c.L1Number(l2) / c.roundLength }
+
+// roundStart is the first of the chain's blocks in round r: the first
+// whose L1 number reaches r × roundLength.
+func (c *Chain) roundStart(r uint64) uint64 { return r * c.roundLength * c.l1Ratio }
 
 // Owner deployed the contracts and may call their owner-only hooks.
 func (c *Chain) Owner() Account { return c.owner }
@@ -339,8 +406,8 @@ func (c *Chain) Commit() common.Hash {
 
 // Mine mines a block every interval until ctx ends or the chain closes, and
 // initializes each round in the block that starts it, as orchestrators do
-// on a live network. It blocks; run it in its own goroutine. Tests that need
-// an uninitialized round should call Commit instead.
+// on a live network, unless SetRoundKeeping(false) stopped that. It blocks;
+// run it in its own goroutine.
 func (c *Chain) Mine(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -362,7 +429,11 @@ func (c *Chain) mineTick(ctx context.Context) bool {
 	if c.closed {
 		return false
 	}
-	tx, err := c.initializeNextBlockRoundLocked(ctx)
+	var tx *types.Transaction
+	var err error
+	if c.keepRounds {
+		tx, err = c.initializeNextBlockRoundLocked(ctx)
+	}
 	if err != nil && ctx.Err() == nil {
 		c.log.Warn("devchain: initialize round", "err", err)
 	}
@@ -383,7 +454,7 @@ func (c *Chain) initializeNextBlockRoundLocked(ctx context.Context) (*types.Tran
 	if err != nil {
 		return nil, fmt.Errorf("block number: %w", err)
 	}
-	nextRound := (latest + 1) / c.roundLength
+	nextRound := c.roundOf(latest + 1)
 	last, err := c.rounds.LastInitializedRound(&bind.CallOpts{Context: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("last initialized round: %w", err)
@@ -401,8 +472,49 @@ func (c *Chain) initializeNextBlockRoundLocked(ctx context.Context) (*types.Tran
 	return tx, nil
 }
 
+// SetRoundKeeping turns on or off the initialization of new rounds by Mine
+// and AdvanceRound (on after New). Off, rounds start uninitialized, as when
+// no orchestrator calls initializeRound, until InitializeRound or keeping
+// is turned back on; Mine then initializes a round it finds uninitialized
+// in its next block.
+func (c *Chain) SetRoundKeeping(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keepRounds = on
+}
+
+// InitializeRound mines one block that initializes its round and returns
+// that round. It fails if the round is already initialized.
+func (c *Chain) InitializeRound(ctx context.Context) (*big.Int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errors.New("devchain: chain is closed")
+	}
+	tx, err := c.initializeNextBlockRoundLocked(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("devchain: initialize round: %w", err)
+	}
+	if tx == nil {
+		latest, err := c.client.BlockNumber(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("devchain: block number: %w", err)
+		}
+		return nil, fmt.Errorf("devchain: round %d of block %d is already initialized", c.roundOf(latest+1), latest+1)
+	}
+	c.backend.Commit()
+	if err := c.checkReceipt(ctx, "initialize round", tx); err != nil {
+		return nil, err
+	}
+	round, err := c.rounds.CurrentRound(&bind.CallOpts{Context: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("devchain: current round: %w", err)
+	}
+	return round, nil
+}
+
 // AdvanceRound mines to the first block of the next round, initializing it
-// in that block, and returns the new round.
+// in that block unless round keeping is off, and returns the new round.
 func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -413,16 +525,18 @@ func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devchain: block number: %w", err)
 	}
-	target := (latest/c.roundLength + 1) * c.roundLength
+	target := c.roundStart(c.roundOf(latest) + 1)
 	for n := latest; n+1 < target; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("devchain: advance round: %w", err)
 		}
 		c.backend.Commit()
 	}
-	tx, err := c.initializeNextBlockRoundLocked(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("devchain: advance round: %w", err)
+	var tx *types.Transaction
+	if c.keepRounds {
+		if tx, err = c.initializeNextBlockRoundLocked(ctx); err != nil {
+			return nil, fmt.Errorf("devchain: advance round: %w", err)
+		}
 	}
 	c.backend.Commit()
 	if tx != nil {
@@ -433,6 +547,9 @@ func (c *Chain) AdvanceRound(ctx context.Context) (*big.Int, error) {
 	round, err := c.rounds.CurrentRound(&bind.CallOpts{Context: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("devchain: current round: %w", err)
+	}
+	if !c.keepRounds {
+		return round, nil
 	}
 	ok, err := c.rounds.CurrentRoundInitialized(&bind.CallOpts{Context: ctx})
 	if err != nil {
@@ -452,8 +569,12 @@ func (c *Chain) Close() error {
 		return nil
 	}
 	c.closed = true
-	if err := c.backend.Close(); err != nil {
-		return fmt.Errorf("devchain: close: %w", err)
+	var errs []error
+	if c.front != nil {
+		errs = append(errs, c.front.Close())
 	}
-	return nil
+	if err := c.backend.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("devchain: close: %w", err))
+	}
+	return errors.Join(errs...)
 }

@@ -2,15 +2,23 @@ package devchain_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"redeemer/chain"
+	"redeemer/chain/contracts"
 	"redeemer/chain/devchain"
 )
 
@@ -273,5 +281,321 @@ func TestTakenPortIsAnError(t *testing.T) {
 	if err == nil {
 		c.Close()
 		t.Fatal("New succeeded on a taken port")
+	}
+}
+
+// TestRoundKeepingSwitch: with round keeping off, Mine and AdvanceRound
+// start rounds without initializing them, as when no orchestrator calls
+// initializeRound; InitializeRound initializes one later.
+func TestRoundKeepingSwitch(t *testing.T) {
+	c := newChain(t, devchain.Options{RoundLength: 4})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p := c.Protocol()
+	initialized := func() (*big.Int, bool) {
+		t.Helper()
+		round, err := p.CurrentRound(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := p.CurrentRoundInitialized(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return round, ok
+	}
+
+	c.SetRoundKeeping(false)
+	before, _ := initialized()
+	round, err := c.AdvanceRound(ctx)
+	if err != nil {
+		t.Fatalf("AdvanceRound without round keeping: %v", err)
+	}
+	if got, ok := initialized(); ok || got.Cmp(round) != 0 || round.Int64() != before.Int64()+1 {
+		t.Fatalf("after AdvanceRound from round %s: round %s (returned %s), initialized %v", before, got, round, ok)
+	}
+
+	// Mine past the next boundary: still nothing initialized.
+	mineCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Mine(mineCtx, 2*time.Millisecond)
+	}()
+	for {
+		if got, _ := initialized(); got.Cmp(round) > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("Mine did not reach the next round")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	stop()
+	<-done
+	round, ok := initialized()
+	if ok {
+		t.Fatalf("Mine initialized round %s with round keeping off", round)
+	}
+
+	// Initialize in the first block of a round, so the next block, where a
+	// second attempt would land, is in the same round.
+	head, err := c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; (head+1)%4 != 0; head++ {
+		c.Commit()
+	}
+	got, err := c.InitializeRound(ctx)
+	if err != nil {
+		t.Fatalf("InitializeRound: %v", err)
+	}
+	if now, ok := initialized(); !ok || got.Cmp(now) != 0 {
+		t.Fatalf("InitializeRound returned %s; now round %s, initialized %v", got, now, ok)
+	}
+	if h, err := p.BlockHashForRound(ctx, got); err != nil || h == (common.Hash{}) {
+		t.Fatalf("blockHashForRound(%s) = %s, %v", got, h, err)
+	}
+	if _, err := c.InitializeRound(ctx); err == nil {
+		t.Fatal("InitializeRound of an initialized round succeeded")
+	}
+
+	c.SetRoundKeeping(true)
+	round, err = c.AdvanceRound(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := initialized(); !ok {
+		t.Fatalf("round %s not initialized with round keeping back on", round)
+	}
+}
+
+// TestL1Ratio: with L1Ratio k the contracts see block number / k as the L1
+// block number, rounds count L1 blocks, and the round keeping (AdvanceRound,
+// Mine and RoundKeeper) starts each round in the first block whose L1
+// number reaches round × roundLength.
+func TestL1Ratio(t *testing.T) {
+	const length, k = 4, 3
+	c := newChain(t, devchain.Options{RoundLength: length, L1Ratio: k})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c.L1Ratio() != k || c.L1Number(7) != 2 || c.L1Number(6) != 2 || c.L1Number(5) != 1 {
+		t.Fatalf("L1Ratio %d, L1Number(5, 6, 7) = %d %d %d", c.L1Ratio(), c.L1Number(5), c.L1Number(6), c.L1Number(7))
+	}
+	rm := c.Protocol().RoundsManager()
+	call := &bind.CallOpts{Context: ctx}
+	check := func(what string) uint64 {
+		t.Helper()
+		head, err := c.Client().BlockNumber(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		num, err := rm.BlockNum(call)
+		if err != nil || num.Uint64() != head/k {
+			t.Fatalf("%s: blockNum %v (%v) at block %d, want %d", what, num, err, head, head/k)
+		}
+		round, err := rm.CurrentRound(call)
+		if err != nil || round.Uint64() != head/k/length {
+			t.Fatalf("%s: current round %v (%v) at block %d, want %d", what, round, err, head, head/k/length)
+		}
+		start, err := rm.CurrentRoundStartBlock(call)
+		if err != nil || start.Uint64() != round.Uint64()*length {
+			t.Fatalf("%s: currentRoundStartBlock %v (%v) in round %s, want %d", what, start, err, round, round.Uint64()*length)
+		}
+		if n, err := rm.RoundLength(call); err != nil || n.Uint64() != length {
+			t.Fatalf("%s: roundLength %v (%v)", what, n, err)
+		}
+		if ok, err := rm.CurrentRoundInitialized(call); err != nil || !ok {
+			t.Fatalf("%s: round %s at block %d not initialized (%v)", what, round, head, err)
+		}
+		return head
+	}
+	check("after New")
+	for range 2 {
+		if _, err := c.AdvanceRound(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if head := check("after AdvanceRound"); head%(length*k) != 0 {
+			t.Fatalf("AdvanceRound stopped at block %d, not the first block of a round (%d L1 blocks of %d)", head, length, k)
+		}
+	}
+
+	// Mine across a boundary.
+	head, err := c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mineCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Mine(mineCtx, 2*time.Millisecond)
+	}()
+	for n := head; n < head+length*k+1; {
+		if n, err = c.Client().BlockNumber(ctx); err != nil || ctx.Err() != nil {
+			t.Fatalf("Mine: head %d, %v", n, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	stop()
+	<-done
+	check("after Mine")
+
+	// RoundKeeper, as on a node: it must have initializeRound waiting in
+	// the pool when the block that starts the round is mined.
+	c.SetRoundKeeping(false)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	keeper, err := devchain.NewRoundKeeper(ctx, c.Client(), c.Addresses().RoundsManager, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keepCtx, stopKeeper := context.WithCancel(ctx)
+	kept := make(chan error, 1)
+	go func() { kept <- keeper.Run(keepCtx, 2*time.Millisecond) }()
+	defer func() {
+		stopKeeper()
+		if err := <-kept; err != nil {
+			t.Errorf("RoundKeeper.Run: %v", err)
+		}
+	}()
+	keeperAddr := devchain.DevAccount("round-keeper").Address
+	head, err = c.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for next := (head/(length*k) + 1) * length * k; head+1 < next; head++ {
+		c.Commit()
+	}
+	for {
+		pending, err := c.Client().PendingNonceAt(ctx, keeperAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mined, err := c.Client().NonceAt(ctx, keeperAddr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending > mined {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("RoundKeeper sent nothing before block %d", head+1)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	c.Commit()
+	if got := check("after RoundKeeper"); got%(length*k) != 0 {
+		t.Fatalf("RoundKeeper check at block %d, want the first block of a round", got)
+	}
+}
+
+// TestMulticall: the embedded chain holds Multicall3 at its canonical
+// address from genesis; aggregate3 returns each call's outcome, a revert's
+// data included, and reverts as a whole when a call that may not fail does.
+func TestMulticall(t *testing.T) {
+	c := newChain(t, devchain.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if c.Multicall() != devchain.MulticallAddress() {
+		t.Fatalf("Multicall %s, want the canonical %s", c.Multicall(), devchain.MulticallAddress())
+	}
+	code, err := c.Client().CodeAt(ctx, c.Multicall(), big.NewInt(0))
+	if err != nil || len(code) == 0 {
+		t.Fatalf("Multicall3 code at genesis: %d bytes, %v", len(code), err)
+	}
+
+	mc, err := contracts.Multicall3MetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := contracts.TicketBrokerMetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := c.Senders()[0].Address
+	infoCall, err := tb.Pack("getSenderInfo", sender)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Multicall3 has no deposit or reserve to withdraw.
+	withdrawCall, err := tb.Pack("withdraw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := c.Addresses().TicketBroker
+	aggregate := func(allowFailure bool) ([]contracts.Multicall3Result, error) {
+		data, err := mc.Pack("aggregate3", []contracts.Multicall3Call3{
+			{Target: broker, AllowFailure: false, CallData: infoCall},
+			{Target: broker, AllowFailure: allowFailure, CallData: withdrawCall},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := c.Multicall()
+		out, err := c.Client().CallContract(ctx, ethereum.CallMsg{To: &to, Data: data}, nil)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := mc.Unpack("aggregate3", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *abi.ConvertType(vals[0], new([]contracts.Multicall3Result)).(*[]contracts.Multicall3Result), nil
+	}
+
+	res, err := aggregate(true)
+	if err != nil {
+		t.Fatalf("aggregate3: %v", err)
+	}
+	if len(res) != 2 || !res[0].Success || res[1].Success {
+		t.Fatalf("aggregate3 results %+v, want one success then one failure", res)
+	}
+	info, err := tb.Unpack("getSenderInfo", res[0].ReturnData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deposit := abi.ConvertType(info[0], new(struct{ Deposit, WithdrawRound *big.Int })).(*struct{ Deposit, WithdrawRound *big.Int })
+	if deposit.Deposit.Cmp(devchain.DefaultDeposit) != 0 {
+		t.Fatalf("getSenderInfo through aggregate3: deposit %s, want %s", deposit.Deposit, devchain.DefaultDeposit)
+	}
+	if reason, err := abi.UnpackRevert(res[1].ReturnData); err != nil || reason != "sender deposit and reserve are zero" {
+		t.Fatalf("failed call's return data %x: reason %q, %v", res[1].ReturnData, reason, err)
+	}
+
+	_, err = aggregate(false)
+	if got := chain.RevertReason(err); got != "Multicall3: call failed" {
+		t.Fatalf("aggregate3 with a failing call that may not fail: %v (reason %q)", err, got)
+	}
+}
+
+// TestDeployOnNodeDeploysMulticall: Deploy on a chain without a Multicall3
+// (any node but the embedded chain) deploys one, and refuses to record one
+// that is not there.
+func TestDeployOnNodeDeploysMulticall(t *testing.T) {
+	c := newChain(t, devchain.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := devchain.Deploy(ctx, c.Client(), devchain.DeployOptions{L1Ratio: 2}, func() { c.Commit() })
+	if err != nil {
+		t.Fatalf("Deploy: %v", err)
+	}
+	if d.Multicall == (common.Address{}) || d.Multicall == devchain.MulticallAddress() {
+		t.Fatalf("Deploy recorded Multicall3 at %s, want a new deployment", d.Multicall)
+	}
+	if code, err := c.Client().CodeAt(ctx, d.Multicall, nil); err != nil || len(code) == 0 {
+		t.Fatalf("deployed Multicall3: %d bytes of code, %v", len(code), err)
+	}
+	rm, err := contracts.NewRoundsManager(d.Addresses.RoundsManager, c.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := rm.L2BlocksPerL1(&bind.CallOpts{Context: ctx}); err != nil || k.Uint64() != 2 || d.L1Ratio != 2 {
+		t.Fatalf("l2BlocksPerL1 %v (%v), Deployment.L1Ratio %d; want 2", k, err, d.L1Ratio)
+	}
+
+	_, err = devchain.Deploy(ctx, c.Client(), devchain.DeployOptions{Multicall: c.Redeemer().Address}, func() { c.Commit() })
+	if err == nil || !strings.Contains(err.Error(), "no Multicall3") {
+		t.Fatalf("Deploy with a Multicall3 address without code: %v", err)
 	}
 }

@@ -22,6 +22,7 @@ type RoundKeeper struct {
 	keeper  Account
 	chainID *big.Int
 	length  uint64
+	l1Ratio uint64
 	log     *slog.Logger
 }
 
@@ -42,11 +43,21 @@ func NewRoundKeeper(ctx context.Context, b Backend, roundsAddr common.Address, l
 	if length.Sign() <= 0 || !length.IsUint64() {
 		return nil, fmt.Errorf("devchain: RoundsManager at %s has round length %s", roundsAddr, length)
 	}
+	ratio, err := rm.L2BlocksPerL1(&bind.CallOpts{Context: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("devchain: RoundsManager.l2BlocksPerL1: %w", err)
+	}
+	if ratio.Sign() <= 0 || !ratio.IsUint64() {
+		return nil, fmt.Errorf("devchain: RoundsManager at %s has %s blocks per L1 block", roundsAddr, ratio)
+	}
 	id, err := b.ChainID(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("devchain: chain id: %w", err)
 	}
-	return &RoundKeeper{b: b, rounds: rm, keeper: DevAccount("round-keeper"), chainID: id, length: length.Uint64(), log: log}, nil
+	return &RoundKeeper{
+		b: b, rounds: rm, keeper: DevAccount("round-keeper"), chainID: id,
+		length: length.Uint64(), l1Ratio: ratio.Uint64(), log: log,
+	}, nil
 }
 
 // Run polls the head every interval until ctx ends. When the next block
@@ -85,7 +96,9 @@ func (k *RoundKeeper) step(ctx context.Context, head uint64) error {
 	if err != nil {
 		return fmt.Errorf("last initialized round: %w", err)
 	}
-	next := (head + 1) / k.length
+	// Rounds count L1 blocks: the next block's round is that of its L1
+	// number. The round length is read once; the dev chain never changes it.
+	next := (head + 1) / k.l1Ratio / k.length
 	if last.Cmp(new(big.Int).SetUint64(next)) >= 0 {
 		return nil
 	}

@@ -45,8 +45,9 @@ var about = map[string]string{
 	"BenchmarkRecovery": "`redeemer serve` killed with SIGKILL over a database holding 100,000 queued and " +
 		"1,000 in-limbo tickets, then started again: time until MaxFloat answers the correct value (in-limbo " +
 		"amounts subtracted) for every sender. Floor: the same restart over a database with no tickets.",
-	"BenchmarkRedeemGas": "Gas per ticket on the dev chain for one `redeemWinningTicket` and for " +
-		"`batchRedeemWinningTickets` of 10 and 50 tickets, each receipt checked.",
+	"BenchmarkRedeemGas": "Gas per ticket on the dev chain, whose contracts are held near the deployed " +
+		"contracts' receipts: a round's first `redeemWinningTicket`, one drawing on the reserve, one later " +
+		"in the round, and `batchRedeemWinningTickets` of 15, each receipt checked.",
 }
 
 func render(res *results, m machine, command string, now time.Time) string {

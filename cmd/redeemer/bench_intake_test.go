@@ -206,6 +206,10 @@ func (s *ticketSigner) sign(b *testing.B, n int) []*pb.Ticket {
 	if err != nil {
 		b.Fatal(err)
 	}
+	due, err := lastDueBlock(ctx, s.protocol, round)
+	if err != nil {
+		b.Fatal(err)
+	}
 	out := make([]*pb.Ticket, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -220,12 +224,12 @@ func (s *ticketSigner) sign(b *testing.B, n int) []*pb.Ticket {
 				}
 				tk := chain.Ticket{
 					Recipient:              s.recipient,
-					FaceValue:              big.NewInt(2e15),
+					FaceValue:              big.NewInt(2e12),
 					WinProb:                chain.MaxWinProb,
 					SenderNonce:            s.nonce.Add(1),
 					CreationRound:          round.Int64(),
 					CreationRoundBlockHash: blockHash,
-					ParamsExpirationBlock:  big.NewInt(1 << 20),
+					ParamsExpirationBlock:  due,
 				}
 				m, _, err := rpc.SignTicket(tk, s.keys[i%len(s.keys)], rr)
 				if err != nil {

@@ -33,6 +33,7 @@ type devInfo struct {
 	TicketBroker    string      `json:"ticket_broker"`
 	RoundsManager   string      `json:"rounds_manager"`
 	BondingManager  string      `json:"bonding_manager"`
+	Multicall       string      `json:"multicall"`
 	Recipient       string      `json:"recipient"`
 	RedeemerAccount string      `json:"redeemer_account"`
 	Senders         []devSender `json:"senders"`
@@ -54,6 +55,7 @@ type devFlags struct {
 	ethRPCAddr  string
 	blockTime   time.Duration
 	roundLength uint64
+	l1Ratio     uint64
 	infoFile    string
 	chainOnly   bool
 }
@@ -66,7 +68,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		"PostgreSQL URL; the database is created if missing and migrated")
 	fs.StringVar(&f.ethRPCAddr, "eth-rpc-addr", "127.0.0.1:8545", "loopback address of the dev chain's HTTP JSON-RPC (port 0 picks one)")
 	fs.DurationVar(&f.blockTime, "block-time", time.Second, "mine a block this often")
-	fs.Uint64Var(&f.roundLength, "round-length", 50, "blocks per protocol round on the dev chain")
+	fs.Uint64Var(&f.roundLength, "round-length", 50, "L1 blocks per protocol round on the dev chain")
+	fs.Uint64Var(&f.l1Ratio, "l1-ratio", 1,
+		"dev chain blocks per L1 block, as on Arbitrum: rounds and due blocks count L1 numbers, served as each block's l1BlockNumber (1: a plain chain)")
 	fs.StringVar(&f.infoFile, "info-file", "", "write the dev chain and service facts (addresses, keys, URLs) to this JSON file")
 	fs.BoolVar(&f.chainOnly, "chain-only", false, "run only the dev chain and its JSON-RPC (for `redeemer serve` replicas against it)")
 	f.serviceFlags.register(fs, "127.0.0.1:8935")
@@ -89,7 +93,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("--eth-rpc-addr must be set: the service talks to the dev chain over JSON-RPC, as to any node")
 	}
 
-	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength, Logger: log})
+	dc, err := devchain.New(ctx, devchain.Options{RPCAddr: f.ethRPCAddr, RoundLength: f.roundLength, L1Ratio: f.l1Ratio, Logger: log})
 	if err != nil {
 		return fmt.Errorf("dev chain: %w", err)
 	}
@@ -199,6 +203,7 @@ func newDevInfo(ctx context.Context, dc *devchain.Chain, grpcAddr string, f *dev
 		TicketBroker:    a.TicketBroker.Hex(),
 		RoundsManager:   a.RoundsManager.Hex(),
 		BondingManager:  a.BondingManager.Hex(),
+		Multicall:       dc.Multicall().Hex(),
 		Recipient:       dc.Recipient().Address.Hex(),
 		RedeemerAccount: dc.Redeemer().Address.Hex(),
 		DatabaseURL:     withoutPassword(f.databaseURL),

@@ -150,6 +150,7 @@ func deploymentInfo(ethURL string, d *devchain.Deployment) *devInfo {
 		TicketBroker:    d.Addresses.TicketBroker.Hex(),
 		RoundsManager:   d.Addresses.RoundsManager.Hex(),
 		BondingManager:  d.Addresses.BondingManager.Hex(),
+		Multicall:       d.Multicall.Hex(),
 		Recipient:       d.Accounts.Recipient.Address.Hex(),
 		RedeemerAccount: d.Accounts.Redeemer.Address.Hex(),
 	}

@@ -136,6 +136,9 @@ func TestDevchainDeployOnNode(t *testing.T) {
 	if a.TicketBroker.Hex() != info.TicketBroker || a.RoundsManager.Hex() != info.RoundsManager || a.BondingManager.Hex() != info.BondingManager {
 		t.Fatalf("Controller resolves %+v; info file says broker %s rounds %s bonding %s", a, info.TicketBroker, info.RoundsManager, info.BondingManager)
 	}
+	if code, err := eth.CodeAt(ctx, common.HexToAddress(info.Multicall), nil); err != nil || len(code) == 0 || info.Multicall == node.Multicall().Hex() {
+		t.Fatalf("info file multicall %s: %d bytes of code (%v); want a Multicall3 deployed by devchain deploy", info.Multicall, len(code), err)
+	}
 	acc := devchain.NewAccounts(senders)
 	if info.Recipient != acc.Recipient.Address.Hex() || info.RedeemerAccount != acc.Redeemer.Address.Hex() {
 		t.Fatalf("info file recipient %s redeemer %s, want the dev accounts %s %s",

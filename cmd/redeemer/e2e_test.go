@@ -13,13 +13,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	ethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -163,7 +166,7 @@ func (o *orchestrator) ticket(mutate func(*chain.Ticket)) (*pb.Ticket, common.Ha
 		SenderNonce:            uint32(time.Now().UnixNano()),
 		CreationRound:          round.Int64(),
 		CreationRoundBlockHash: bh,
-		ParamsExpirationBlock:  big.NewInt(1 << 20),
+		ParamsExpirationBlock:  o.lastDueBlock(round),
 	}
 	if mutate != nil {
 		mutate(&tk)
@@ -173,6 +176,43 @@ func (o *orchestrator) ticket(mutate func(*chain.Ticket)) (*pb.Ticket, common.Ha
 		o.t.Fatal(err)
 	}
 	return m, h
+}
+
+// lastDueBlock is the latest expiration block intake accepts for a ticket
+// of creation round: the L1 block before the round in which it expires
+// begins. A ticket due then stays queued as long as it can.
+func (o *orchestrator) lastDueBlock(creation *big.Int) *big.Int {
+	o.t.Helper()
+	due, err := lastDueBlock(context.Background(), o.protocol, creation)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return due
+}
+
+// lastDueBlock reads from chain the L1 block before the round in which a
+// ticket of round creation expires: start(creation) + validity × length - 1.
+func lastDueBlock(ctx context.Context, p *chain.Protocol, creation *big.Int) (*big.Int, error) {
+	call := &bind.CallOpts{Context: ctx}
+	current, err := p.RoundsManager().CurrentRound(call)
+	if err != nil {
+		return nil, err
+	}
+	start, err := p.RoundsManager().CurrentRoundStartBlock(call)
+	if err != nil {
+		return nil, err
+	}
+	length, err := p.RoundLength(ctx)
+	if err != nil {
+		return nil, err
+	}
+	validity, err := p.TicketValidityPeriod(ctx)
+	if err != nil {
+		return nil, err
+	}
+	due := new(big.Int).Sub(start, new(big.Int).Mul(new(big.Int).Sub(current, creation), length))
+	due.Add(due, new(big.Int).Mul(validity, length))
+	return due.Sub(due, big.NewInt(1)), nil
 }
 
 // rows counts tickets with one plain SQL query, as an operator would.
@@ -368,4 +408,75 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestArbitrumL1Numbers runs the dev chain as Arbitrum is: four blocks per
+// L1 block, rounds and due blocks in L1 numbers, each block's L1 number
+// served as l1BlockNumber. A ticket due at an L1 block is claimed once the
+// L1 number reaches it, not once the (four times larger) block number
+// does; the stored round is the L1 round; heads are recorded by their own
+// numbers with their L1 numbers beside them.
+func TestArbitrumL1Numbers(t *testing.T) {
+	const ratio = 4
+	bin := buildBinary(t)
+	dsn := storetest.New(t)
+	info, _ := startDev(t, bin, dsn, "--l1-ratio", strconv.Itoa(ratio), "--round-length", "20")
+	o := newOrchestrator(t, info, dsn)
+	ctx := context.Background()
+
+	rpcClient, err := ethrpc.DialContext(ctx, info.EthRPCURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpcClient.Close()
+	heads := chain.NewRPCHeadReader(rpcClient)
+	head, err := heads.LatestHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.L1Number != head.Number/ratio || head.Number < ratio {
+		t.Fatalf("head %d carries L1 number %d, want %d", head.Number, head.L1Number, head.Number/ratio)
+	}
+	// Due three L1 blocks on: about twelve blocks away. A service reading
+	// due blocks as block numbers would claim it at once.
+	due := head.L1Number + 3
+	m, hash := o.ticket(func(tk *chain.Ticket) { tk.ParamsExpirationBlock = new(big.Int).SetUint64(due) })
+	if _, err := o.client.QueueTicket(ctx, m); err != nil {
+		t.Fatalf("ticket: %v", err)
+	}
+	waitFor(t, 60*time.Second, "the ticket redeemed", func() bool {
+		return o.rows("WHERE ticket_hash = $1 AND status = 'redeemed'", hash.Bytes()) == 1
+	})
+	var claimedAt int64
+	if err := o.db.QueryRow(ctx, `SELECT r.created_block FROM redemptions r JOIN tickets t ON t.redemption_id = r.id
+		WHERE t.ticket_hash = $1`, hash.Bytes()).Scan(&claimedAt); err != nil {
+		t.Fatal(err)
+	}
+	if l1 := uint64(claimedAt) / ratio; l1 < due || l1 > due+2 {
+		t.Errorf("claimed at block %d (L1 %d); due at L1 %d: want the claim within two L1 blocks of due, not before", claimedAt, l1, due)
+	}
+
+	var storedRound, storedL1 int64
+	if err := o.db.QueryRow(ctx, `SELECT current_round, state_l1_block FROM protocol_state`).Scan(&storedRound, &storedL1); err != nil {
+		t.Fatal(err)
+	}
+	chainRound, err := o.protocol.CurrentRound(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if storedRound != storedL1/20 || storedRound > chainRound.Int64() || storedRound < chainRound.Int64()-1 {
+		t.Errorf("stored round %d at L1 %d; the chain's round is %s: rounds must count L1 blocks (%d per round)",
+			storedRound, storedL1, chainRound, 20)
+	}
+	var bad int
+	if err := o.db.QueryRow(ctx, `SELECT count(*) FROM chain_heads WHERE l1_number <> number / $1`, ratio).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	var recorded int
+	if err := o.db.QueryRow(ctx, `SELECT count(*) FROM chain_heads`).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded == 0 || bad != 0 {
+		t.Errorf("%d heads recorded, %d with an L1 number other than number / %d", recorded, bad, ratio)
+	}
 }

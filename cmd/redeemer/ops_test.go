@@ -453,7 +453,7 @@ func devTicket(t *testing.T, dc *devchain.Chain, mutate func(*chain.Ticket)) (*p
 	return m, h
 }
 
-func httpGet(t *testing.T, url string) (int, string) {
+func httpGet(t testing.TB, url string) (int, string) {
 	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {
@@ -470,7 +470,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // scraped is one scrape, by metric family name.
 type scraped map[string]*dto.MetricFamily
 
-func scrapeMetrics(t *testing.T, url string) scraped {
+func scrapeMetrics(t testing.TB, url string) scraped {
 	t.Helper()
 	code, body := httpGet(t, url)
 	if code != http.StatusOK {

@@ -149,6 +149,14 @@ func (c *Chain) InitializeRound() {
 // sender to recipient, created in the current round.
 func (c *Chain) Redeem(sender devchain.Account, recipient common.Address, faceValue *big.Int) error {
 	c.t.Helper()
+	_, err := c.RedeemTicket(sender, recipient, faceValue)
+	return err
+}
+
+// RedeemTicket is Redeem that also returns the ticket's hash, the key under
+// which the service records tickets redeemed on chain.
+func (c *Chain) RedeemTicket(sender devchain.Account, recipient common.Address, faceValue *big.Int) (common.Hash, error) {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p := c.Protocol()
@@ -174,7 +182,7 @@ func (c *Chain) Redeem(sender devchain.Account, recipient common.Address, faceVa
 	_, err = c.send(c.Redeemer(), nil, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return p.TicketBroker().RedeemWinningTicket(o, chain.BrokerTicket(&tk), sig, rand)
 	})
-	return err
+	return tk.Hash(), err
 }
 
 // Head returns the latest block as the poller would deliver it (the dev
@@ -206,7 +214,16 @@ func InsertTicket(t testing.TB, ctx context.Context, st *store.Store, sender, re
 	t.Helper()
 	var rnd [32]byte
 	rand.Read(rnd[:])
-	hash := crypto.Keccak256Hash(sender[:], rnd[:])
+	return InsertTicketHash(t, ctx, st, crypto.Keccak256Hash(sender[:], rnd[:]), sender, recipient, faceValue)
+}
+
+// InsertTicketHash is InsertTicket under a given ticket hash: a copy of a
+// ticket the chain knows by that hash.
+func InsertTicketHash(t testing.TB, ctx context.Context, st *store.Store, hash common.Hash, sender, recipient common.Address,
+	faceValue *big.Int) *store.Ticket {
+	t.Helper()
+	var rnd [32]byte
+	rand.Read(rnd[:])
 	nt := store.NewTicket{
 		TicketHash: hash, Sender: sender, Recipient: recipient, FaceValue: faceValue, WinProb: chain.MaxWinProb,
 		RecipientRand: rnd, RecipientRandHash: chain.RandHash(new(big.Int).SetBytes(rnd[:])),

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 interface IController {
     function getContract(bytes32 id) external view returns (address);
+    function paused() external view returns (bool);
 }
 
 interface IRoundsManager {
@@ -14,4 +15,5 @@ interface IRoundsManager {
 interface IBondingManager {
     function getTranscoderPoolSize() external view returns (uint256);
     function isActiveTranscoder(address transcoder) external view returns (bool);
+    function updateTranscoderWithFees(address transcoder, uint256 fees, uint256 round) external;
 }

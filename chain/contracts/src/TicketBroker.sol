@@ -2,13 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {Owned} from "./Owned.sol";
-import {IController, IRoundsManager, IBondingManager} from "./Interfaces.sol";
+import {Managed} from "./Managed.sol";
+import {GasBallast} from "./GasBallast.sol";
+import {IRoundsManager, IBondingManager} from "./Interfaces.sol";
 
 /// @notice Probabilistic micropayment settlement: senders lock a deposit and
 /// a reserve, recipients redeem winning tickets against them. The ABI,
-/// events and rules follow shared/PROTOCOL.md so the redeemer can be tested
-/// against it as it would run against the real protocol.
-contract TicketBroker is Owned {
+/// events, revert reasons and the order of the checks follow the protocol's
+/// TicketBroker on Arbitrum, so the redeemer meets here what it meets there.
+contract TicketBroker is Owned, Managed, GasBallast {
     struct Ticket {
         address recipient;
         address sender;
@@ -29,15 +31,30 @@ contract TicketBroker is Owned {
         uint256 claimedInCurrentRound;
     }
 
+    struct Reserve {
+        uint256 funds;
+        // Claims are kept per round so that a new round starts from zero
+        // without touching storage.
+        mapping(uint256 => uint256) claimedForRound;
+        mapping(uint256 => mapping(address => uint256)) claimedByAddress;
+    }
+
+    // Gas the protocol's redemption spends beyond this contract's (proxies,
+    // the Controller lookups, fee accounting), burned by every redeemed
+    // ticket. With FIRST_TICKET_IN_TX_GAS and BondingManager's
+    // FIRST_FEES_OF_ROUND_GAS it makes receipts match Arbitrum's.
+    uint256 public constant TICKET_GAS = 107_750;
+    // Extra for the first ticket a transaction redeems: the cold account
+    // and storage accesses that later tickets of a batch find warm.
+    uint256 public constant FIRST_TICKET_IN_TX_GAS = 40_850;
+    // Extra when a ticket draws on the reserve: the protocol re-reads the
+    // active set and pool size through its proxies and writes the claims.
+    uint256 public constant RESERVE_CLAIM_GAS = 183_650;
+
     // Upper bound for s in a signature: larger values are the malleable twin
     // of a valid signature and would give one ticket two distinct encodings.
     uint256 private constant SECP256K1_HALF_N =
         0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-
-    bytes32 private constant ROUNDS_MANAGER_ID = keccak256("RoundsManager");
-    bytes32 private constant BONDING_MANAGER_ID = keccak256("BondingManager");
-
-    IController public immutable controller;
 
     uint256 public ticketValidityPeriod = 2;
     uint256 public unlockPeriod = 2;
@@ -45,11 +62,11 @@ contract TicketBroker is Owned {
     mapping(bytes32 => bool) public usedTickets;
 
     mapping(address => Sender) private senders;
-    mapping(address => uint256) private reserveFunds;
-    // Claims are keyed by round so that they reset at each new round without
-    // having to touch storage when the round changes.
-    mapping(address => mapping(uint256 => uint256)) private claimedInRound;
-    mapping(address => mapping(uint256 => mapping(address => uint256))) private claimedByInRound;
+    mapping(address => Reserve) private reserves;
+
+    // Set by the first ticket a transaction redeems; a reverted ticket
+    // unsets it again, as a revert also makes its accounts cold again.
+    bool private transient redeemedInThisTx;
 
     event DepositFunded(address indexed sender, uint256 amount);
     event ReserveFunded(address indexed reserveHolder, uint256 amount);
@@ -68,15 +85,17 @@ contract TicketBroker is Owned {
     event WinningTicketTransfer(address indexed sender, address indexed recipient, uint256 amount);
     event Withdrawal(address indexed sender, uint256 deposit, uint256 reserve);
 
-    constructor(address controllerAddress) {
-        require(controllerAddress != address(0), "controller is zero");
-        controller = IController(controllerAddress);
+    modifier currentRoundInitialized() {
+        require(roundsManager().currentRoundInitialized(), "current round is not initialized");
+        _;
     }
+
+    constructor(address controllerAddress) Managed(controllerAddress) {}
 
     // ---- owner hooks ----
 
     function setTicketValidityPeriod(uint256 period) external onlyOwner {
-        require(period > 0, "validity period must be positive");
+        require(period > 0, "ticketValidityPeriod must be greater than 0");
         ticketValidityPeriod = period;
     }
 
@@ -85,58 +104,69 @@ contract TicketBroker is Owned {
     }
 
     // ---- funding ----
+    //
+    // Funding by the sender itself cancels its unlock. Events come in the
+    // protocol's order: UnlockCancelled, ReserveFunded, DepositFunded.
 
-    function fundDeposit() external payable {
-        senders[msg.sender].deposit += msg.value;
+    function fundDeposit() external payable whenSystemNotPaused {
+        _addDeposit(msg.sender, msg.value);
         emit DepositFunded(msg.sender, msg.value);
     }
 
-    function fundReserve() external payable {
-        reserveFunds[msg.sender] += msg.value;
-        emit ReserveFunded(msg.sender, msg.value);
+    function fundReserve() external payable whenSystemNotPaused {
+        _addReserve(msg.sender, msg.value);
+        _cancelUnlockIfOwnFunding(msg.sender);
     }
 
     function fundDepositAndReserve(uint256 depositAmount, uint256 reserveAmount) external payable {
-        require(msg.value == depositAmount + reserveAmount, "msg.value does not equal deposit + reserve");
-        senders[msg.sender].deposit += depositAmount;
-        reserveFunds[msg.sender] += reserveAmount;
-        emit DepositFunded(msg.sender, depositAmount);
-        emit ReserveFunded(msg.sender, reserveAmount);
+        fundDepositAndReserveFor(msg.sender, depositAmount, reserveAmount);
+    }
+
+    function fundDepositAndReserveFor(address sender, uint256 depositAmount, uint256 reserveAmount)
+        public
+        payable
+        whenSystemNotPaused
+    {
+        require(
+            msg.value == depositAmount + reserveAmount,
+            "msg.value does not equal sum of deposit amount and reserve amount"
+        );
+        _addDeposit(sender, depositAmount);
+        _addReserve(sender, reserveAmount);
+        emit DepositFunded(sender, depositAmount);
     }
 
     // ---- unlock and withdrawal ----
 
-    function unlock() external {
+    function unlock() external whenSystemNotPaused {
         Sender storage s = senders[msg.sender];
-        require(s.deposit > 0 || reserveFunds[msg.sender] > 0, "sender deposit and reserve are zero");
-        require(s.withdrawRound == 0, "unlock already in progress");
-        uint256 round = rounds().currentRound();
+        require(s.deposit > 0 || reserves[msg.sender].funds > 0, "sender deposit and reserve are zero");
+        require(s.withdrawRound == 0, "unlock already initiated");
+        uint256 round = roundsManager().currentRound();
         s.withdrawRound = round + unlockPeriod;
         emit Unlock(msg.sender, round, s.withdrawRound);
     }
 
-    function cancelUnlock() external {
-        Sender storage s = senders[msg.sender];
-        require(s.withdrawRound != 0, "no unlock in progress");
-        s.withdrawRound = 0;
-        emit UnlockCancelled(msg.sender);
+    function cancelUnlock() external whenSystemNotPaused {
+        _cancelUnlock(msg.sender);
     }
 
-    function withdraw() external {
+    function withdraw() external whenSystemNotPaused {
         Sender storage s = senders[msg.sender];
         uint256 deposit = s.deposit;
-        uint256 reserve = reserveFunds[msg.sender];
+        uint256 reserve = reserves[msg.sender].funds;
         require(deposit > 0 || reserve > 0, "sender deposit and reserve are zero");
-        require(s.withdrawRound != 0, "no unlock in progress");
-        require(s.withdrawRound <= rounds().currentRound(), "unlock period has not ended");
+        require(s.withdrawRound != 0, "no unlock request in progress");
+        require(!_isLocked(s), "account is locked");
 
         s.deposit = 0;
-        s.withdrawRound = 0;
-        reserveFunds[msg.sender] = 0;
-        emit Withdrawal(msg.sender, deposit, reserve);
+        // Claims made in this round stay behind; they cannot be drawn on
+        // again because an unlocked sender's tickets are refused.
+        reserves[msg.sender].funds = 0;
 
         (bool ok,) = payable(msg.sender).call{value: deposit + reserve}("");
         require(ok, "withdrawal transfer failed");
+        emit Withdrawal(msg.sender, deposit, reserve);
     }
 
     function isUnlockInProgress(address sender) public view returns (bool) {
@@ -147,15 +177,27 @@ contract TicketBroker is Owned {
 
     function getSenderInfo(address sender) external view returns (Sender memory info, ReserveInfo memory reserve) {
         info = senders[sender];
-        reserve.fundsRemaining = reserveFunds[sender];
-        reserve.claimedInCurrentRound = claimedInRound[sender][rounds().currentRound()];
+        reserve = getReserveInfo(sender);
+    }
+
+    function getReserveInfo(address reserveHolder) public view returns (ReserveInfo memory info) {
+        Reserve storage r = reserves[reserveHolder];
+        info.fundsRemaining = r.funds;
+        info.claimedInCurrentRound = r.claimedForRound[roundsManager().currentRound()];
     }
 
     function claimedReserve(address reserveHolder, address claimant) external view returns (uint256) {
-        return claimedByInRound[reserveHolder][rounds().currentRound()][claimant];
+        return reserves[reserveHolder].claimedByAddress[roundsManager().currentRound()][claimant];
     }
 
+    /// @notice The claimant's share of the holder's reserve this round, less
+    /// what it already claimed. Reverts with an arithmetic underflow when
+    /// the pool grew after the claimant claimed more than its new share, as
+    /// the protocol's contract does; off-chain readers should compute the
+    /// allocation themselves and clamp it at zero.
     function claimableReserve(address reserveHolder, address claimant) public view returns (uint256) {
+        Reserve storage r = reserves[reserveHolder];
+        uint256 round = roundsManager().currentRound();
         IBondingManager bonding = bondingManager();
         if (!bonding.isActiveTranscoder(claimant)) {
             return 0;
@@ -164,11 +206,7 @@ contract TicketBroker is Owned {
         if (poolSize == 0) {
             return 0;
         }
-        uint256 round = rounds().currentRound();
-        uint256 allocation = (reserveFunds[reserveHolder] + claimedInRound[reserveHolder][round]) / poolSize;
-        uint256 claimed = claimedByInRound[reserveHolder][round][claimant];
-        // A pool that grew mid-round can leave a claimant above its new share.
-        return allocation > claimed ? allocation - claimed : 0;
+        return (r.funds + r.claimedForRound[round]) / poolSize - r.claimedByAddress[round][claimant];
     }
 
     function getTicketHash(Ticket memory ticket) public pure returns (bytes32) {
@@ -187,38 +225,35 @@ contract TicketBroker is Owned {
 
     // ---- redemption ----
 
-    function redeemWinningTicket(Ticket calldata ticket, bytes calldata sig, uint256 recipientRand) external {
-        require(ticket.recipient != address(0), "ticket recipient is zero");
-        require(ticket.sender != address(0), "ticket sender is zero");
-
-        IRoundsManager rm = rounds();
-        require(rm.currentRoundInitialized(), "current round is not initialized");
-        requireValidCreationRound(rm, ticket.auxData);
-
+    /// @notice Pays a winning ticket to its recipient's fee pool in
+    /// BondingManager: from the sender's deposit first, then from the
+    /// recipient's allocation of the reserve. Anyone may submit it.
+    function redeemWinningTicket(Ticket calldata ticket, bytes calldata sig, uint256 recipientRand)
+        external
+        whenSystemNotPaused
+        currentRoundInitialized
+    {
         bytes32 ticketHash = getTicketHash(ticket);
-        require(!usedTickets[ticketHash], "ticket is used");
-        require(keccak256(abi.encodePacked(recipientRand)) == ticket.recipientRandHash, "recipientRand does not match recipientRandHash");
-        requireValidSignature(ticketHash, sig, ticket.sender);
-        require(uint256(keccak256(abi.encodePacked(sig, recipientRand))) < ticket.winProb, "ticket did not win");
-        require(bondingManager().isActiveTranscoder(ticket.recipient), "recipient is not an active transcoder");
+        uint256 creationRound = _requireValidWinningTicket(ticket, ticketHash, sig, recipientRand);
 
         Sender storage s = senders[ticket.sender];
-        require(s.deposit > 0 || reserveFunds[ticket.sender] > 0, "sender deposit and reserve are zero");
+        require(_isLocked(s), "sender is unlocked");
+        require(s.deposit > 0 || reserves[ticket.sender].funds > 0, "sender deposit and reserve are zero");
 
         usedTickets[ticketHash] = true;
 
-        uint256 paid;
-        if (ticket.faceValue <= s.deposit) {
-            paid = ticket.faceValue;
-            s.deposit -= ticket.faceValue;
-        } else {
-            uint256 fromDeposit = s.deposit;
+        uint256 amount;
+        if (ticket.faceValue > s.deposit) {
+            amount = s.deposit + _claimFromReserve(ticket.sender, ticket.recipient, ticket.faceValue - s.deposit);
             s.deposit = 0;
-            paid = fromDeposit + claimFromReserve(ticket.sender, ticket.recipient, ticket.faceValue - fromDeposit, rm.currentRound());
+        } else {
+            amount = ticket.faceValue;
+            s.deposit -= ticket.faceValue;
         }
 
-        if (paid > 0) {
-            emit WinningTicketTransfer(ticket.sender, ticket.recipient, paid);
+        if (amount > 0) {
+            bondingManager().updateTranscoderWithFees(ticket.recipient, amount, creationRound);
+            emit WinningTicketTransfer(ticket.sender, ticket.recipient, amount);
         }
         emit WinningTicketRedeemed(
             ticket.sender,
@@ -230,78 +265,125 @@ contract TicketBroker is Owned {
             ticket.auxData
         );
 
-        if (paid > 0) {
-            (bool ok,) = payable(ticket.recipient).call{value: paid}("");
-            require(ok, "transfer to recipient failed");
+        if (!redeemedInThisTx) {
+            redeemedInThisTx = true;
+            burnGas(FIRST_TICKET_IN_TX_GAS);
         }
+        burnGas(TICKET_GAS);
     }
 
-    /// @notice Redeems each ticket independently: one that fails (already
-    /// used, stale, ...) is skipped so it cannot block the others in the batch.
+    /// @notice Redeems each ticket in its own call: one that fails for any
+    /// reason, running out of gas included, is skipped without a trace but
+    /// the missing WinningTicketRedeemed log. There is deliberately no guard
+    /// against a gas limit too low for every ticket; the protocol has none,
+    /// so a redeemer must give the batch enough gas itself.
     function batchRedeemWinningTickets(Ticket[] calldata tickets, bytes[] calldata sigs, uint256[] calldata recipientRands)
         external
+        whenSystemNotPaused
+        currentRoundInitialized
     {
-        require(tickets.length == sigs.length && tickets.length == recipientRands.length, "array lengths differ");
         for (uint256 i = 0; i < tickets.length; i++) {
-            uint256 gasBefore = gasleft();
-            // The external self-call gives each ticket its own revert scope.
-            try this.redeemWinningTicket(tickets[i], sigs[i], recipientRands[i]) {}
-            catch {
-                // An inner call that ran out of gas leaves at most 1/64 of the
-                // gas behind. Skipping it would let the batch succeed with too
-                // little gas, so gas estimation would settle on a limit that
-                // silently drops valid tickets; reverting makes it search higher.
-                require(gasleft() > gasBefore / 64, "batch ran out of gas");
-            }
+            _redeemNoRevert(tickets[i], sigs[i], recipientRands[i]);
         }
     }
 
-    function claimFromReserve(address holder, address claimant, uint256 amount, uint256 round) private returns (uint256) {
-        uint256 funds = reserveFunds[holder];
-        uint256 claim = claimableReserve(holder, claimant);
-        if (claim > amount) {
-            claim = amount;
-        }
-        // The allocation formula can exceed what is left after a pool shrink.
-        if (claim > funds) {
-            claim = funds;
-        }
-        if (claim == 0) {
-            return 0;
-        }
-        reserveFunds[holder] = funds - claim;
-        claimedInRound[holder][round] += claim;
-        claimedByInRound[holder][round][claimant] += claim;
-        emit ReserveClaimed(holder, claimant, claim);
-        return claim;
+    /// @dev The external self-call gives the ticket its own revert scope.
+    function _redeemNoRevert(Ticket calldata ticket, bytes calldata sig, uint256 recipientRand)
+        private
+        returns (bool redeemed)
+    {
+        (redeemed,) = address(this).call(abi.encodeCall(this.redeemWinningTicket, (ticket, sig, recipientRand)));
     }
 
-    function requireValidCreationRound(IRoundsManager rm, bytes calldata auxData) private view {
-        require(auxData.length == 64, "auxData must be 64 bytes");
-        (uint256 creationRound, bytes32 creationRoundBlockHash) = abi.decode(auxData, (uint256, bytes32));
-        require(creationRound + ticketValidityPeriod > rm.currentRound(), "ticket is expired");
+    // ---- internals ----
+
+    /// @return creationRound The round the ticket was created in.
+    function _requireValidWinningTicket(
+        Ticket calldata ticket,
+        bytes32 ticketHash,
+        bytes calldata sig,
+        uint256 recipientRand
+    ) private view returns (uint256 creationRound) {
+        require(ticket.recipient != address(0), "ticket recipient is null address");
+        require(ticket.sender != address(0), "ticket sender is null address");
+        creationRound = _requireValidAuxData(ticket.auxData);
+        require(
+            keccak256(abi.encodePacked(recipientRand)) == ticket.recipientRandHash,
+            "recipientRand does not match recipientRandHash"
+        );
+        require(!usedTickets[ticketHash], "ticket is used");
+        require(_isValidSignature(ticket.sender, sig, ticketHash), "invalid signature over ticket hash");
+        require(uint256(keccak256(abi.encodePacked(sig, recipientRand))) < ticket.winProb, "ticket did not win");
+    }
+
+    function _requireValidAuxData(bytes calldata auxData) private view returns (uint256 creationRound) {
+        require(auxData.length == 64, "invalid length for ticket auxData: must be 64 bytes");
+        bytes32 creationRoundBlockHash;
+        (creationRound, creationRoundBlockHash) = abi.decode(auxData, (uint256, bytes32));
+        IRoundsManager rm = roundsManager();
         bytes32 expected = rm.blockHashForRound(creationRound);
-        require(expected != bytes32(0), "creation round is not initialized");
-        require(expected == creationRoundBlockHash, "creationRoundBlockHash is invalid for creationRound");
+        require(expected != bytes32(0), "ticket creationRound does not have a block hash");
+        require(creationRoundBlockHash == expected, "ticket creationRoundBlockHash invalid for creationRound");
+        require(creationRound + ticketValidityPeriod > rm.currentRound(), "ticket is expired");
     }
 
-    function requireValidSignature(bytes32 ticketHash, bytes calldata sig, address signer) private pure {
-        require(sig.length == 65, "signature must be 65 bytes");
+    function _isValidSignature(address signer, bytes calldata sig, bytes32 ticketHash) private pure returns (bool) {
+        require(sig.length == 65, "INVALID_SIGNATURE_LENGTH");
         bytes32 r = bytes32(sig[0:32]);
         bytes32 s = bytes32(sig[32:64]);
         uint8 v = uint8(sig[64]);
-        require(v == 27 || v == 28, "signature v must be 27 or 28");
-        require(uint256(s) <= SECP256K1_HALF_N, "signature s is not in the lower half order");
+        require(uint256(s) <= SECP256K1_HALF_N, "ECDSA: invalid signature 's' value");
+        require(v == 27 || v == 28, "ECDSA: invalid signature 'v' value");
         bytes32 digest = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", ticketHash));
         address recovered = ecrecover(digest, v, r, s);
-        require(recovered != address(0) && recovered == signer, "invalid signature over ticket hash");
+        require(recovered != address(0), "ECDSA: invalid signature");
+        return recovered == signer;
     }
 
-    function rounds() private view returns (IRoundsManager) {
-        return IRoundsManager(controller.getContract(ROUNDS_MANAGER_ID));
+    /// @dev Locked: no unlock requested, or its withdraw round not reached.
+    function _isLocked(Sender storage s) private view returns (bool) {
+        return s.withdrawRound == 0 || roundsManager().currentRound() < s.withdrawRound;
     }
 
-    function bondingManager() private view returns (IBondingManager) {
-        return IBondingManager(controller.getContract(BONDING_MANAGER_ID));
+    function _claimFromReserve(address holder, address claimant, uint256 amount) private returns (uint256) {
+        // Reverts, and with it the redemption, where claimableReserve does.
+        uint256 claimable = claimableReserve(holder, claimant);
+        uint256 claim = amount > claimable ? claimable : amount;
+        if (claim == 0) {
+            return 0;
+        }
+        uint256 round = roundsManager().currentRound();
+        Reserve storage r = reserves[holder];
+        r.claimedForRound[round] += claim;
+        r.claimedByAddress[round][claimant] += claim;
+        // Checked: an allocation computed over a pool that shrank mid-round
+        // can exceed the funds left, and then the redemption reverts.
+        r.funds -= claim;
+        emit ReserveClaimed(holder, claimant, claim);
+        burnGas(RESERVE_CLAIM_GAS);
+        return claim;
+    }
+
+    function _addDeposit(address sender, uint256 amount) private {
+        senders[sender].deposit += amount;
+        _cancelUnlockIfOwnFunding(sender);
+    }
+
+    function _addReserve(address holder, uint256 amount) private {
+        reserves[holder].funds += amount;
+        emit ReserveFunded(holder, amount);
+    }
+
+    function _cancelUnlockIfOwnFunding(address sender) private {
+        if (msg.sender == sender && senders[sender].withdrawRound != 0) {
+            _cancelUnlock(sender);
+        }
+    }
+
+    function _cancelUnlock(address sender) private {
+        Sender storage s = senders[sender];
+        require(s.withdrawRound != 0, "no unlock request in progress");
+        s.withdrawRound = 0;
+        emit UnlockCancelled(sender);
     }
 }
