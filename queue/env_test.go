@@ -333,7 +333,11 @@ func (e *env) balance(a common.Address) *big.Int {
 // pay.
 func (e *env) fees(a common.Address) *big.Int {
 	e.t.Helper()
-	return e.balance(a)
+	v, err := e.dc.Protocol().PendingFees(e.ctx, a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
 }
 
 // redemptionOf is the redemption a ticket was last claimed into: its

@@ -245,6 +245,123 @@ func TestLivenessRevertWithoutReason(t *testing.T) {
 	e.checkAmountsInvariant()
 }
 
+// TestLivenessReserveUnderflow: the pool grows mid-round after the
+// recipient drew more from a sender's reserve than its new share, so the
+// contract's claimableReserve for that sender reverts. The allocation is
+// computed from stored state and clamped at zero: that sender's ticket
+// waits, uncharged, and nothing else stops.
+func TestLivenessReserveUnderflow(t *testing.T) {
+	// Rounds long enough that the claims made this round stand for the
+	// whole test (a new round resets them).
+	e := newEnv(t, envOpts{chain: devchain.Options{RoundLength: 200}})
+	reserveOnly := e.newSender("reserve only", new(big.Int), times(face, 4))
+	e.prepare()
+	e.trackSenders(reserveOnly.Address)
+	recipient := e.dc.Recipient().Address
+	pool, err := e.dc.Protocol().TranscoderPoolSize(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.run(pipeOpts{})
+
+	// The recipient draws three quarters of the reserve, all of its share
+	// while it is alone in the pool...
+	first := e.queue(reserveOnly.Key, times(face, 3), e.head().Number+2)
+	e.waitRedeemed(first, liveWait)
+	// ...and then the pool doubles: its share is half of what it drew.
+	e.dc.SetPoolSize(2 * pool.Int64())
+	if _, err := e.dc.Protocol().ClaimableReserve(e.ctx, reserveOnly.Address, recipient); err == nil {
+		t.Fatal("test setup: claimableReserve does not revert after the pool grew")
+	}
+	e.eventually(liveWait, "the new pool size stored", func() bool {
+		ps, err := e.st.StoredProtocolState(e.ctx)
+		return err == nil && ps != nil && ps.PoolSize.Cmp(big.NewInt(2*pool.Int64())) == 0
+	})
+
+	due := e.head().Number + 3
+	stuck := e.queue(reserveOnly.Key, face, due)
+	genuine := e.queue(e.dc.Senders()[1].Key, face, due)
+	e.waitRedeemed(genuine, liveWait)
+	e.eventually(liveWait, "five blocks past due", func() bool { return e.head().Number >= due+5 })
+	got := e.get(stuck)
+	if got.Status != store.StatusQueued || got.Attempts != 0 || !strings.Contains(got.LastError, "sender can pay nothing now") {
+		t.Fatalf("ticket of the sender whose allocation underflows: %s after %d attempts (%s); want queued, uncharged, "+
+			"waiting for its sender", got.Status, got.Attempts, got.LastError)
+	}
+	for _, stage := range []string{"senders", "reread", "claim", "track"} {
+		if st := p.Status()[stage]; st.Failures > 0 {
+			t.Fatalf("%s stage failing: %s", stage, st.LastErr)
+		}
+	}
+	e.headsMoving(p)
+	e.checkAmountsInvariant()
+}
+
+// TestLivenessRoundNotInitialized: a round left uninitialized for longer
+// than MaxAttempts backoffs makes claims wait without charging anyone;
+// once it is initialized, the tickets are redeemed with no attempt counted.
+func TestLivenessRoundNotInitialized(t *testing.T) {
+	const (
+		maxAttempts = 3
+		backoff     = 200 * time.Millisecond
+	)
+	e := newEnv(t, envOpts{chain: devchain.Options{RoundLength: 40},
+		cfg: Config{MaxAttempts: maxAttempts, RetryBackoff: backoff, MaxBackoff: backoff}})
+	e.prepare()
+	e.dc.SetRoundKeeping(false)
+	length := e.dc.RoundLength()
+	next := (e.head().L1Number/length + 1) * length
+	// Close to the next round, so the test does not wait most of one.
+	for e.head().L1Number+4 < next {
+		e.dc.Commit()
+	}
+	a, b := e.dc.Senders()[0], e.dc.Senders()[1]
+	ta, tb := e.queue(a.Key, face, next), e.queue(b.Key, face, next)
+	p := e.run(pipeOpts{})
+
+	// Uninitialized for well over MaxAttempts backoffs.
+	e.eventually(liveWait, "the next round", func() bool { return e.head().L1Number >= next })
+	time.Sleep(3 * maxAttempts * backoff)
+	for _, nt := range []store.NewTicket{ta, tb} {
+		if got := e.get(nt); got.Status != store.StatusQueued || got.Attempts != 0 {
+			t.Fatalf("ticket %s after %d attempts (%s) while the round is not initialized: want queued, uncharged",
+				got.Status, got.Attempts, got.LastError)
+		}
+	}
+	round, err := e.dc.Chain.InitializeRound(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initialized := e.head().Number
+	for _, nt := range []store.NewTicket{ta, tb} {
+		e.eventually(liveWait, "ticket redeemed", func() bool { return e.get(nt).Status == store.StatusRedeemed })
+		if _, mined, _ := e.redemptionOf(nt); mined > initialized+5 {
+			t.Fatalf("ticket redeemed in block %d, more than 5 blocks after round %s was initialized in block %d",
+				mined, round, initialized)
+		}
+		if got := e.get(nt); got.Attempts != 0 {
+			t.Fatalf("ticket redeemed after %d attempts, want none charged", got.Attempts)
+		}
+	}
+	// The wait may start from the chain's refusal, before the senders
+	// stage stored the new round, and go on from the stored round: a line
+	// each, not one per pass.
+	waits := e.logs.logged(slog.LevelWarn, "claims wait; no ticket is charged an attempt")
+	if len(waits) == 0 || len(waits) > 2 {
+		t.Fatalf("claims wait logged %d times, want once or twice (the chain's refusal, then the stored round)", len(waits))
+	}
+	for _, w := range waits {
+		if !strings.Contains(w["reason"], "round is not initialized") {
+			t.Fatalf("claims waited for %q, want the round", w["reason"])
+		}
+	}
+	if resumed := e.logs.logged(slog.LevelInfo, "claims resume"); len(resumed) != 1 {
+		t.Fatalf("claims resume logged %d times, want once", len(resumed))
+	}
+	e.headsMoving(p)
+	e.checkAmountsInvariant()
+}
+
 // TestLivenessSlowSenderReads: every contract read (eth_call) the node
 // answers only after the senders stage's deadline, so sender state stops
 // following the chain; claims and tracking need no such read and go on

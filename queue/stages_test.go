@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"redeemer/chain"
+	"redeemer/chain/devchain"
 	"redeemer/store"
 )
 
@@ -204,6 +205,36 @@ func TestUnpaidTicketsEndWithReasons(t *testing.T) {
 	e.checkAmountsInvariant()
 }
 
+// TestUnlockedSenderFailsAtOnce: a sender whose unlock period ended can
+// never pay: its ticket fails on the first refusal, while another sender's
+// ticket of the same pass is redeemed.
+func TestUnlockedSenderFailsAtOnce(t *testing.T) {
+	e := newEnv(t, envOpts{chain: devchain.Options{UnlockPeriod: 1}})
+	a, b := e.dc.Senders()[0], e.dc.Senders()[1]
+	if err := e.dc.Unlock(a); err != nil {
+		t.Fatal(err)
+	}
+	due := e.head().Number + 1
+	ta, tb := e.queue(a.Key, face, due), e.queue(b.Key, face, due)
+	e.sync(e.head())
+	if _, err := e.dc.AdvanceRound(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := e.head()
+	e.sync(h)
+	e.mustRun(e.track, h)
+	e.claimUntilDone(h)
+	got := e.get(ta)
+	if got.Status != store.StatusFailed || got.Attempts != 1 || !strings.Contains(got.LastError, "sender is unlocked") {
+		t.Fatalf("unlocked sender's ticket %s after %d attempts (%s); want failed on the first refusal",
+			got.Status, got.Attempts, got.LastError)
+	}
+	e.step()
+	if got := e.get(tb); got.Status != store.StatusRedeemed {
+		t.Fatalf("other sender's ticket %s (%s), want redeemed", got.Status, got.LastError)
+	}
+	e.checkAmountsInvariant()
+}
 func TestExpiredTicketsEnd(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	nt := e.queue(e.dc.Senders()[0].Key, face, e.head().Number+1000)
