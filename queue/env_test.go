@@ -127,7 +127,6 @@ func newEnv(t *testing.T, o envOpts) *env {
 		cfg.Confirmations = 1
 	}
 	cfg.Logger = log
-	e.cfg = cfg
 	var qnode Node = node
 	if o.wrap != nil {
 		qnode = o.wrap(node)
