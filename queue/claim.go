@@ -330,6 +330,11 @@ func (p *pass) estimate(ctx context.Context, cands []candidate) ([]candidate, st
 		}
 		switch classifyRevert(reason) {
 		case revertWait:
+			if strings.Contains(strings.ToLower(reason), "round is not initialized") {
+				// The words the stored state gives the same wait, so one
+				// wait logs once whichever noticed it first.
+				return nil, "the current round is not initialized", nil
+			}
 			return nil, "the chain refuses every redemption now: " + reason, nil
 		case revertUsed:
 			p.fail(t, "already redeemed on chain by another transaction before this service redeemed it", ReasonUsedElsewhere, false)

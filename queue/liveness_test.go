@@ -674,7 +674,7 @@ func TestReceiptReorgedOutBeforeItsHeadWasRecorded(t *testing.T) {
 // next nonce, is redeemed meanwhile.
 func TestDroppedOnlyAfterConfirmations(t *testing.T) {
 	const confirmations = 3
-	const backoff = 50 * time.Millisecond
+	const backoff = time.Hour // a drop is not the ticket's fault: no backoff applies
 	e := newEnv(t, envOpts{cfg: Config{Confirmations: confirmations, MaxBatch: 1, RetryBackoff: backoff},
 		proxy: &nodeproxy.Options{}})
 	a, b := e.dc.Senders()[0], e.dc.Senders()[1]
@@ -751,8 +751,14 @@ func TestDroppedOnlyAfterConfirmations(t *testing.T) {
 	// The nonce is used and no receipt of the victim's exists: dropped
 	// only once that held for Confirmations blocks.
 	e.mustRun(e.track, seen)
+	victimRedemption := claims[0].id
 	for {
-		status, _, _ := e.redemptionOf(victim)
+		// The victim's first redemption by id: once dropped, its ticket
+		// is claimed again at once, by a new one.
+		var status string
+		if err := e.st.Pool().QueryRow(e.ctx, `SELECT status FROM redemptions WHERE id = $1`, victimRedemption).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
 		h := e.head()
 		if h.Number < seen.Number+confirmations {
 			if status != string(store.RedemptionPending) {
@@ -776,10 +782,9 @@ func TestDroppedOnlyAfterConfirmations(t *testing.T) {
 		t.Fatalf("dropped redemption's ticket after %d attempts, events %v: want uncharged, with the reason",
 			got.Attempts, e.ticketEvents(victim))
 	}
-	for i := 0; i < 8 && e.get(victim).Status != store.StatusRedeemed; i++ {
-		// Back in the queue with a retry time: the drop was not its fault,
-		// but it waits the first backoff all the same.
-		time.Sleep(backoff)
+	for i := 0; i < 3 && e.get(victim).Status != store.StatusRedeemed; i++ {
+		// Back in the queue, claimable at once: the drop was not its
+		// fault, so it waits no backoff (no sleep here).
 		e.step()
 	}
 	if got := e.get(victim); got.Status != store.StatusRedeemed {

@@ -420,13 +420,19 @@ func (s *TrackStage) unpaidOutcomes(ctx context.Context, tickets []store.Ticket,
 			out[i] = store.TicketOutcome{TicketID: t.ID, Status: store.StatusFailed,
 				Reason: why + "; the ticket was redeemed on chain by another transaction"}
 			classes[i] = ReasonUsedElsewhere
-		case n >= r.cfg.MaxAttempts:
+		case attempt && n >= r.cfg.MaxAttempts:
 			out[i] = store.TicketOutcome{TicketID: t.ID, Status: store.StatusFailed, Attempt: attempt,
 				Reason: fmt.Sprintf("%s; giving up after %d attempts", why, n)}
 			classes[i] = ReasonMaxAttempts
 		default:
+			// Not the ticket's fault (a nonce taken by another
+			// transaction): claimable again at once.
+			retry := r.cfg.Now()
+			if attempt {
+				retry = retry.Add(r.backoff.Delay(max(n, 1)))
+			}
 			out[i] = store.TicketOutcome{TicketID: t.ID, Status: store.StatusQueued, Reason: why, Attempt: attempt,
-				RetryAt: r.cfg.Now().Add(r.backoff.Delay(max(n, 1)))}
+				RetryAt: retry}
 			classes[i] = ReasonNotRedeemed
 		}
 	}
