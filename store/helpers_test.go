@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"strings"
@@ -146,4 +147,13 @@ func eventsOf(t *testing.T, ctx context.Context, s *store.Store, id int64) []sto
 		t.Fatal(err)
 	}
 	return d.Events
+}
+
+// numbered is sampleTicket with its hash made unique by n, from sender,
+// with face value face wei.
+func numbered(n int, sender [20]byte, face int64) store.NewTicket {
+	tk := sampleTicket(byte(n))
+	binary.BigEndian.PutUint64(tk.TicketHash[24:], uint64(n))
+	tk.Sender, tk.FaceValue = sender, big.NewInt(face)
+	return tk
 }
