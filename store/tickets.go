@@ -184,6 +184,22 @@ func (s *Store) AdmitTickets(ctx context.Context, tickets []Admit) ([]Admitted, 
 		nonces[k], rounds[k], expiries[k] = int64(t.SenderNonce), t.CreationRound, t.ParamsExpirationBlock
 	}
 
+	// A sender's first tickets find no exposure row to lock, so concurrent
+	// statements would each count from zero and together pass the cap. The
+	// rows are created, and committed, before the statement that locks them.
+	var cappedSenders [][]byte
+	for k, i := range uniq {
+		if tickets[i].Cap != nil {
+			cappedSenders = append(cappedSenders, senders[k])
+		}
+	}
+	if len(cappedSenders) > 0 {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO sender_limbo (sender)
+			SELECT DISTINCT unnest($1::bytea[]) ORDER BY 1 ON CONFLICT (sender) DO NOTHING`, cappedSenders); err != nil {
+			return nil, fmt.Errorf("store: insert %d tickets: exposure rows: %w", n, err)
+		}
+	}
+
 	// One statement text for every batch size (arrays, not a VALUES list),
 	// so the prepared statement is reused. The exposure rows are locked
 	// before the sums are read; a statement that waited for them sees the
