@@ -90,6 +90,41 @@ func TestAdmitTicketsCaps(t *testing.T) {
 	wantAmounts(t, ctx, s, "at the cap", a, 70, 30)
 }
 
+// TestAdmitTicketsCappedTicketTakesNoRoom: a ticket refused for its cap
+// is not stored, so it takes no room from the sender's later tickets in
+// the same batch: each is judged on what is stored, as it would be in a
+// batch of its own.
+func TestAdmitTicketsCappedTicketTakesNoRoom(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := storetest.NewStore(t)
+	a := addr(0xa1)
+	out, err := s.AdmitTickets(ctx, []store.Admit{
+		capped(numbered(1, a, 60), 100), // 60
+		capped(numbered(2, a, 50), 100), // 110: refused
+		capped(numbered(3, a, 30), 100), // 90
+		capped(numbered(4, a, 20), 100), // 110: refused
+		capped(numbered(5, a, 10), 100), // 100
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		stored   bool
+		exposure int64
+	}{{true, 60}, {false, 110}, {true, 90}, {false, 110}, {true, 100}}
+	for i, w := range want {
+		o := out[i]
+		if o.Stored != w.stored || o.Inserted != w.stored || o.Capped == w.stored ||
+			o.Exposure == nil || o.Exposure.Cmp(big.NewInt(w.exposure)) != 0 {
+			t.Errorf("ticket %d: stored %v capped %v exposure %v, want stored %v exposure %d",
+				i+1, o.Stored, o.Capped, o.Exposure, w.stored, w.exposure)
+		}
+	}
+	checkAmounts(t, ctx, s, "admitted")
+	wantAmounts(t, ctx, s, "admitted", a, 100, 0)
+}
+
 // TestAdmitTicketsRefusesRedeemedAndDuplicates: a ticket that
 // redeemed_tickets shows redeemed on chain is refused as used and not
 // stored (InsertTickets fails the whole call with ErrTicketUsed); a hash

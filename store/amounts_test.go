@@ -134,9 +134,11 @@ func TestAmountsFollowEveryTransition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantEnded := []int64{ids[3], ids[6]}
 	slices.Sort(ended)
-	if !slices.Equal(ended, []int64{ids[3], ids[6]}) {
-		t.Fatalf("ended %v, want %v", ended, []int64{ids[3], ids[6]})
+	slices.Sort(wantEnded)
+	if !slices.Equal(ended, wantEnded) {
+		t.Fatalf("ended %v, want %v", ended, wantEnded)
 	}
 	checkAmounts(t, ctx, s, "ended")
 	wantAmounts(t, ctx, s, "ended", a, 60, 0)
