@@ -111,16 +111,20 @@ func (q Q) DueTickets(ctx context.Context, p DueParams) (DueSelection, error) {
 
 // walkSenders walks, in address order after $1, at most $2 senders that
 // have never-postponed queued tickets: a loose index scan of
-// tickets_fresh_sender_idx, one probe per sender.
+// tickets_fresh_sender_idx, one probe per sender. The probes order by the
+// whole index key, which only that index yields without a sort: ordered by
+// sender alone, the planner may take tickets_sender_status_idx instead
+// (it did on a freshly loaded table), whose probe reads every postponed
+// ticket of the senders it passes.
 const walkSenders = `
 		walk(sender, n) AS (
 			(SELECT sender, 1 FROM tickets
 			 WHERE status = 'queued' AND next_attempt_at IS NULL AND sender > $1
-			 ORDER BY sender LIMIT 1)
+			 ORDER BY sender, params_expiration_block, id LIMIT 1)
 			UNION ALL
 			SELECT (SELECT t.sender FROM tickets t
 			        WHERE t.status = 'queued' AND t.next_attempt_at IS NULL AND t.sender > w.sender
-			        ORDER BY t.sender LIMIT 1), w.n + 1
+			        ORDER BY t.sender, t.params_expiration_block, t.id LIMIT 1), w.n + 1
 			FROM walk w WHERE w.sender IS NOT NULL AND w.n < $2
 		)`
 
