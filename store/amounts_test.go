@@ -21,6 +21,9 @@ func wantAmounts(t *testing.T, ctx context.Context, s *store.Store, step string,
 	if q.Cmp(big.NewInt(queued)) != 0 || l.Cmp(big.NewInt(limbo)) != 0 {
 		t.Fatalf("%s: sender %x queued %s in limbo %s, want %d and %d", step, sender[:2], q, l, queued, limbo)
 	}
+	if l, err := s.SenderLimbo(ctx, sender); err != nil || l.Cmp(big.NewInt(limbo)) != 0 {
+		t.Fatalf("%s: SenderLimbo of %x = %v (%v), want %d", step, sender[:2], l, err, limbo)
+	}
 }
 
 // TestAmountsFollowEveryTransition walks tickets of two senders through

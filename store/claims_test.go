@@ -462,3 +462,21 @@ func TestTakeNonce(t *testing.T) {
 		t.Fatalf("after a rolled-back take: %d, want 22", got)
 	}
 }
+
+func TestTicketStatusFinal(t *testing.T) {
+	t.Parallel()
+	for st, final := range map[store.TicketStatus]bool{
+		store.StatusQueued: false, store.StatusRedeeming: false,
+		store.StatusRedeemed: true, store.StatusFailed: true, store.StatusExpired: true,
+	} {
+		if st.Final() != final {
+			t.Errorf("%s.Final() = %v, want %v", st, st.Final(), final)
+		}
+		if !store.ValidStatus(string(st)) {
+			t.Errorf("ValidStatus(%q) = false", st)
+		}
+	}
+	if store.ValidStatus("lost") {
+		t.Error(`ValidStatus("lost") = true`)
+	}
+}

@@ -331,3 +331,47 @@ func TestSettleRefusals(t *testing.T) {
 	}
 	checkAmounts(t, ctx, s, "dropped")
 }
+
+// TestLastRedemptionGas: the gas of the newest successful confirmed
+// redemption; reverted, unconfirmed and dropped ones do not count.
+func TestLastRedemptionGas(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := storetest.NewStore(t)
+	q := s.Q()
+	if gas, ok, err := s.LastRedemptionGas(ctx); err != nil || ok || gas != 0 {
+		t.Fatalf("no redemption yet: %d %v %v", gas, ok, err)
+	}
+	redeem := func(n int, gas uint64, status uint64, final store.RedemptionStatus) {
+		t.Helper()
+		id := insertTicket(t, ctx, s, numbered(n, addr(0xa1), 1))
+		tx := fakeAttempt(byte(n), 1)
+		c, _ := claimTickets(t, ctx, s, addr(0xcc), 0, uint64(n), tx, id)
+		if final == store.RedemptionPending {
+			return
+		}
+		outcome := store.TicketOutcome{TicketID: id, Status: store.StatusQueued, Reason: "not redeemed", RetryAt: time.Now()}
+		if final == store.RedemptionConfirmed {
+			if err := q.MarkMined(ctx, c.RedemptionID, store.Mined{TxHash: tx.TxHash, Block: uint64(n), BlockHash: [32]byte{byte(n)},
+				ReceiptStatus: status, GasUsed: gas, EffectiveGasPrice: big.NewInt(1)}); err != nil {
+				t.Fatal(err)
+			}
+			if status == 1 {
+				outcome = store.TicketOutcome{TicketID: id, Status: store.StatusRedeemed, Reason: "redeemed"}
+			}
+		}
+		settle(t, ctx, s, store.Settlement{RedemptionID: c.RedemptionID, Status: final, FinalBlock: uint64(n) + 1,
+			Outcome: "test", Tickets: []store.TicketOutcome{outcome}})
+	}
+	redeem(1, 250_000, 1, store.RedemptionConfirmed)
+	redeem(2, 90_000, 0, store.RedemptionConfirmed) // reverted: cheaper than a real one
+	redeem(3, 0, 0, store.RedemptionDropped)
+	redeem(4, 0, 0, store.RedemptionPending)
+	if gas, ok, err := s.LastRedemptionGas(ctx); err != nil || !ok || gas != 250_000 {
+		t.Fatalf("last gas %d %v %v, want 250000 from the only successful one", gas, ok, err)
+	}
+	redeem(5, 180_000, 1, store.RedemptionConfirmed)
+	if gas, ok, err := s.LastRedemptionGas(ctx); err != nil || !ok || gas != 180_000 {
+		t.Fatalf("last gas %d %v %v, want the newest, 180000", gas, ok, err)
+	}
+}
