@@ -187,7 +187,7 @@ func TestFencedRefusesOtherTerms(t *testing.T) {
 	if err := write(1, 1); !errors.Is(err, store.ErrFenced) {
 		t.Fatalf("write before any lease: %v, want ErrFenced", err)
 	}
-	a := acquire(t, ctx, s, "a", time.Second)
+	a := acquire(t, ctx, s, "a", 2*time.Second)
 	if err := write(a.Term, 10); err != nil {
 		t.Fatalf("write of the current term: %v", err)
 	}
@@ -238,7 +238,7 @@ func TestTakeoverWaitsForFencedWrites(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := storetest.NewStore(t)
-	const ttl = time.Second
+	const ttl = 2 * time.Second
 	old := acquire(t, ctx, s, "old", ttl)
 
 	inside := make(chan struct{})
