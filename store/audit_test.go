@@ -23,9 +23,9 @@ type auditFixture struct {
 	queued, redeemed   store.NewTicket
 	failed, redeeming  store.NewTicket
 	expired            store.NewTicket
-	ids                map[string]int64 // by status
-	r1, r2             int64            // confirmed, pending
-	r1first, r1second  [32]byte         // attempt hashes of r1
+	ids                map[store.TicketStatus]int64
+	r1, r2             int64    // confirmed, pending
+	r1first, r1second  [32]byte // attempt hashes of r1
 	r1GasUsed, r1Price int64
 }
 
@@ -47,7 +47,7 @@ func fakeAttempt(b byte, gwei int64) store.AttemptTx {
 
 func newAuditFixture(t *testing.T, ctx context.Context) *auditFixture {
 	t.Helper()
-	f := &auditFixture{s: storetest.NewStore(t), ids: map[string]int64{}}
+	f := &auditFixture{s: storetest.NewStore(t), ids: map[store.TicketStatus]int64{}}
 	for i := range f.senderA {
 		f.senderA[i], f.senderB[i], f.account[i] = 0xaa, 0xbb, 0xcc
 	}
@@ -71,7 +71,7 @@ func newAuditFixture(t *testing.T, ctx context.Context) *auditFixture {
 	f.failed = mk(30, f.senderB, 3)
 	f.redeeming = mk(40, f.senderB, 4)
 	f.expired = mk(50, f.senderA, 5)
-	for status, tk := range map[string]store.NewTicket{
+	for status, tk := range map[store.TicketStatus]store.NewTicket{
 		store.StatusQueued: f.queued, store.StatusRedeemed: f.redeemed, store.StatusFailed: f.failed,
 		store.StatusRedeeming: f.redeeming, store.StatusExpired: f.expired,
 	} {
@@ -79,40 +79,29 @@ func newAuditFixture(t *testing.T, ctx context.Context) *auditFixture {
 	}
 
 	f.r1first, f.r1second = fakeAttempt(0xe1, 2).TxHash, fakeAttempt(0xe2, 3).TxHash
-	c1, err := f.s.ClaimTickets(ctx, store.Claim{
-		Account: f.account, TicketIDs: []int64{f.ids[store.StatusRedeemed], f.ids[store.StatusFailed]},
-		ChainNonce: 7, HeadNumber: 100,
-		Sign: func(uint64, []store.Ticket) (store.AttemptTx, error) { return fakeAttempt(0xe1, 2), nil },
-	})
-	if err != nil || c1 == nil {
-		t.Fatalf("claim r1: %v, %v", c1, err)
-	}
+	c1, _ := claimTickets(t, ctx, f.s, f.account, 7, 100, fakeAttempt(0xe1, 2),
+		f.ids[store.StatusRedeemed], f.ids[store.StatusFailed])
 	f.r1 = c1.RedemptionID
-	if _, err := f.s.AddAttempt(ctx, f.r1, fakeAttempt(0xe2, 3), 120); err != nil {
+	q := f.s.Q()
+	if _, err := q.AddAttempt(ctx, f.r1, fakeAttempt(0xe2, 3), 120, 0); err != nil {
 		t.Fatal(err)
 	}
 	f.r1GasUsed, f.r1Price = 150_000, 2_500_000_000
-	if err := f.s.MarkMined(ctx, f.r1, store.Mined{TxHash: f.r1second, Block: 121, BlockHash: [32]byte{1},
+	if err := q.MarkMined(ctx, f.r1, store.Mined{TxHash: f.r1second, Block: 121, BlockHash: [32]byte{1},
 		ReceiptStatus: 1, GasUsed: uint64(f.r1GasUsed), EffectiveGasPrice: big.NewInt(f.r1Price)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.Settle(ctx, store.Settlement{RedemptionID: f.r1, Status: store.RedemptionConfirmed,
+	settle(t, ctx, f.s, store.Settlement{RedemptionID: f.r1, Status: store.RedemptionConfirmed,
 		FinalBlock: 124, Outcome: "mined in block 121", Tickets: []store.TicketOutcome{
 			{TicketID: f.ids[store.StatusRedeemed], Status: store.StatusRedeemed, Reason: "redeemed in tx"},
 			{TicketID: f.ids[store.StatusFailed], Status: store.StatusFailed, Reason: "used by another transaction"},
-		}}); err != nil {
-		t.Fatal(err)
-	}
-	c2, err := f.s.ClaimTickets(ctx, store.Claim{
-		Account: f.account, TicketIDs: []int64{f.ids[store.StatusRedeeming]}, ChainNonce: 0, HeadNumber: 130,
-		Sign: func(uint64, []store.Ticket) (store.AttemptTx, error) { return fakeAttempt(0xe3, 2), nil },
-	})
-	if err != nil || c2 == nil {
-		t.Fatalf("claim r2: %v, %v", c2, err)
-	}
+		}})
+	c2, _ := claimTickets(t, ctx, f.s, f.account, 0, 130, fakeAttempt(0xe3, 2), f.ids[store.StatusRedeeming])
 	f.r2 = c2.RedemptionID
-	if err := f.s.EndQueuedTicket(ctx, f.ids[store.StatusExpired], store.StatusExpired, "validity period passed"); err != nil {
-		t.Fatal(err)
+	ended, err := q.EndQueuedTickets(ctx, []store.Ending{{TicketID: f.ids[store.StatusExpired],
+		Status: store.StatusExpired, Reason: "validity period passed"}})
+	if err != nil || len(ended) != 1 {
+		t.Fatalf("end the expired ticket: %v, %v", ended, err)
 	}
 	return f
 }
@@ -141,7 +130,7 @@ func TestListTickets(t *testing.T) {
 		byID[r.ID] = r
 	}
 	for status, id := range f.ids {
-		if got := byID[id].Status; got != status {
+		if got := byID[id].Status; got != string(status) {
 			t.Errorf("ticket %d status %q, want %q", id, got, status)
 		}
 	}
@@ -157,7 +146,9 @@ func TestListTickets(t *testing.T) {
 	if r.WinProb != f.redeemed.WinProb.String() {
 		t.Errorf("win prob %s, want %s", r.WinProb, f.redeemed.WinProb)
 	}
-	if r.RedemptionID == nil || *r.RedemptionID != f.r1 || r.Attempts != 1 || r.LastError != nil {
+	// A claim counts no attempt; only a refusal that belongs to the ticket
+	// does, and this one was redeemed.
+	if r.RedemptionID == nil || *r.RedemptionID != f.r1 || r.Attempts != 0 || r.LastError != nil {
 		t.Errorf("redeemed row: redemption %v attempts %d last error %v", r.RedemptionID, r.Attempts, r.LastError)
 	}
 	if q := byID[f.ids[store.StatusQueued]]; q.RedemptionID != nil || q.NextAttemptAt != nil {
@@ -168,7 +159,7 @@ func TestListTickets(t *testing.T) {
 	}
 
 	for status, id := range f.ids {
-		rows, err := f.s.ListTickets(ctx, store.TicketFilter{Status: status})
+		rows, err := f.s.ListTickets(ctx, store.TicketFilter{Status: string(status)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +174,7 @@ func TestListTickets(t *testing.T) {
 	if len(rows) != 2 || rows[0].ID != f.ids[store.StatusRedeeming] || rows[1].ID != f.ids[store.StatusFailed] {
 		t.Errorf("sender B: %+v", rows)
 	}
-	rows, err = f.s.ListTickets(ctx, store.TicketFilter{Sender: &f.senderA, Status: store.StatusQueued})
+	rows, err = f.s.ListTickets(ctx, store.TicketFilter{Sender: &f.senderA, Status: string(store.StatusQueued)})
 	if err != nil || len(rows) != 1 || rows[0].ID != f.ids[store.StatusQueued] {
 		t.Errorf("sender A queued: %d rows, %v", len(rows), err)
 	}
@@ -247,7 +238,7 @@ func TestTicketDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Ticket.Status != store.StatusFailed || d.Ticket.LastError == nil || *d.Ticket.LastError != "used by another transaction" {
+	if d.Ticket.Status != string(store.StatusFailed) || d.Ticket.LastError == nil || *d.Ticket.LastError != "used by another transaction" {
 		t.Errorf("ticket: %+v", d.Ticket)
 	}
 	if len(d.Events) != 2 ||
@@ -262,7 +253,7 @@ func TestTicketDetail(t *testing.T) {
 		t.Fatal("no redemption")
 	}
 	wantFee := new(big.Int).Mul(big.NewInt(f.r1GasUsed), big.NewInt(f.r1Price)).String()
-	if r.ID != f.r1 || r.Status != store.RedemptionConfirmed || r.Nonce != 7 || r.TicketCount != 2 ||
+	if r.ID != f.r1 || r.Status != string(store.RedemptionConfirmed) || r.Nonce != 7 || r.TicketCount != 2 ||
 		r.Attempts != 2 || r.Account != hexOf(f.account[:]) ||
 		r.LastTxHash == nil || *r.LastTxHash != hexOf(f.r1second[:]) ||
 		r.MinedTxHash == nil || *r.MinedTxHash != hexOf(f.r1second[:]) ||
@@ -277,7 +268,7 @@ func TestTicketDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Ticket.Status != store.StatusQueued || d.Redemption != nil || d.Events == nil || len(d.Events) != 0 {
+	if d.Ticket.Status != string(store.StatusQueued) || d.Redemption != nil || d.Events == nil || len(d.Events) != 0 {
 		t.Errorf("queued ticket detail: %+v", d)
 	}
 
@@ -327,7 +318,7 @@ func TestSenderSummariesRedemptionsAttempts(t *testing.T) {
 	if len(rs) != 2 || rs[0].ID != f.r2 || rs[1].ID != f.r1 {
 		t.Fatalf("redemptions: %+v", rs)
 	}
-	if p := rs[0]; p.Status != store.RedemptionPending || p.Nonce != 8 || p.Attempts != 1 ||
+	if p := rs[0]; p.Status != string(store.RedemptionPending) || p.Nonce != 8 || p.Attempts != 1 ||
 		p.MinedTxHash != nil || p.FeePaidWei != nil || p.Outcome != nil {
 		t.Errorf("pending redemption: %+v", p)
 	}
@@ -372,11 +363,11 @@ func TestRetryTicket(t *testing.T) {
 		}
 		return d.Events
 	}
-	for _, status := range []string{store.StatusQueued, store.StatusRedeeming, store.StatusRedeemed, store.StatusExpired} {
+	for _, status := range []store.TicketStatus{store.StatusQueued, store.StatusRedeeming, store.StatusRedeemed, store.StatusExpired} {
 		id := f.ids[status]
 		before := events(id)
 		err := f.s.RetryTicket(ctx, id, "try again")
-		if !errors.Is(err, store.ErrNotRetryable) || !strings.Contains(err.Error(), status) {
+		if !errors.Is(err, store.ErrNotRetryable) || !strings.Contains(err.Error(), string(status)) {
 			t.Errorf("retry %s ticket: err = %v, want ErrNotRetryable naming the status", status, err)
 		}
 		if after := events(id); len(after) != len(before) {
@@ -401,7 +392,7 @@ func TestRetryTicket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Ticket.Status != store.StatusQueued || d.Ticket.Attempts != 0 || d.Ticket.LastError != nil ||
+	if d.Ticket.Status != string(store.StatusQueued) || d.Ticket.Attempts != 0 || d.Ticket.LastError != nil ||
 		d.Ticket.NextAttemptAt != nil {
 		t.Errorf("retried ticket: %+v", d.Ticket)
 	}
@@ -417,12 +408,12 @@ func TestRetryTicket(t *testing.T) {
 	if err := f.s.RetryTicket(ctx, id, "again"); !errors.Is(err, store.ErrNotRetryable) {
 		t.Errorf("second retry: err = %v, want ErrNotRetryable", err)
 	}
-	due, err := f.s.DueTickets(ctx, uint64(f.failed.ParamsExpirationBlock), 10)
+	due, err := f.s.Q().DueTickets(ctx, store.DueParams{L1: uint64(f.failed.ParamsExpirationBlock), Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
-	for _, tk := range due {
+	for _, tk := range due.Tickets {
 		found = found || tk.ID == id
 	}
 	if !found {

@@ -59,15 +59,20 @@ func (q Q) DueTickets(ctx context.Context, p DueParams) (DueSelection, error) {
 	if err != nil {
 		return DueSelection{}, fmt.Errorf("store: due tickets: %w", err)
 	}
-	fresh, err := q.freshDue(ctx, l1, p.After[:], p.Limit, p.MaxSenders)
+	fresh, w, err := q.freshDue(ctx, l1, p.After[:], p.Limit, p.MaxSenders)
 	if err != nil {
 		return DueSelection{}, err
 	}
-	if len(fresh) < p.Limit && p.After != ([20]byte{}) {
+	if len(fresh) < p.Limit && w.ended && p.After != ([20]byte{}) {
 		// Wrap around to the senders at or before the cursor.
-		more, err := q.freshDue(ctx, l1, []byte{}, p.Limit-len(fresh), p.MaxSenders)
+		more, mw, err := q.freshDue(ctx, l1, []byte{}, p.Limit-len(fresh), p.MaxSenders)
 		if err != nil {
 			return DueSelection{}, err
+		}
+		if len(more) < p.Limit-len(fresh) {
+			w = mw
+		} else {
+			w = walkEnd{}
 		}
 		seen := make(map[int64]bool, len(fresh))
 		for _, t := range fresh {
@@ -86,65 +91,111 @@ func (q Q) DueTickets(ctx context.Context, p DueParams) (DueSelection, error) {
 	if err != nil {
 		return DueSelection{}, fmt.Errorf("store: due tickets: retries: %w", err)
 	}
-	picked, last := roundRobin(append(fresh, retry...), p.Limit)
+	picked, last, allWalked := roundRobin(fresh, retry, p.Limit)
 	sel := DueSelection{Tickets: picked, Next: p.After}
-	if len(picked) > 0 {
+	switch {
+	case allWalked && w.last != nil:
+		// The walk left room, so every sender it visited gave all its due
+		// tickets (or had none due): the next pass goes on after the last
+		// one it visited. Without this a walk cut short by MaxSenders, or
+		// over senders with nothing due, would start from the same place
+		// on every pass and never reach the senders after them.
+		sel.Next = [20]byte(w.last)
+	case last != nil:
 		// The cursor moves past the last sender served, so the next pass
 		// starts with the senders this one reached last or not at all.
-		sel.Next = last
+		sel.Next = *last
 	}
 	return sel, nil
+}
+
+// walkSenders walks, in address order after $1, at most $2 senders that
+// have never-postponed queued tickets: a loose index scan of
+// tickets_fresh_sender_idx, one probe per sender. The probes order by the
+// whole index key, which only that index yields without a sort: ordered by
+// sender alone, the planner may take tickets_sender_status_idx instead
+// (it did on a freshly loaded table), whose probe reads every postponed
+// ticket of the senders it passes.
+const walkSenders = `
+		walk(sender, n) AS (
+			(SELECT sender, 1 FROM tickets
+			 WHERE status = 'queued' AND next_attempt_at IS NULL AND sender > $1
+			 ORDER BY sender, params_expiration_block, id LIMIT 1)
+			UNION ALL
+			SELECT (SELECT t.sender FROM tickets t
+			        WHERE t.status = 'queued' AND t.next_attempt_at IS NULL AND t.sender > w.sender
+			        ORDER BY t.sender, t.params_expiration_block, t.id LIMIT 1), w.n + 1
+			FROM walk w WHERE w.sender IS NOT NULL AND w.n < $2
+		)`
+
+// walkEnd is where a walk over senders ended, when it left room for more
+// tickets: last is the last sender it visited (nil when none), ended says
+// it reached the last sender with fresh tickets rather than its bound.
+type walkEnd struct {
+	last  []byte
+	ended bool
 }
 
 // freshDue walks senders with never-postponed queued tickets, in address
 // order after after, at most maxSenders of them, taking up to limit due
 // tickets of each, and returns them ordered by their rank within their
-// sender, then by the walk: a round-robin.
-func (q Q) freshDue(ctx context.Context, l1 int64, after []byte, limit, maxSenders int) ([]Ticket, error) {
+// sender, then by the walk: a round-robin. When it found fewer than limit
+// tickets it also says where the walk ended.
+func (q Q) freshDue(ctx context.Context, l1 int64, after []byte, limit, maxSenders int) ([]Ticket, walkEnd, error) {
 	out, err := queryTickets(ctx, q.db, `
-		WITH RECURSIVE walk(sender, n) AS (
-			(SELECT sender, 1 FROM tickets
-			 WHERE status = 'queued' AND next_attempt_at IS NULL AND sender > $1
-			 ORDER BY sender LIMIT 1)
-			UNION ALL
-			SELECT (SELECT t.sender FROM tickets t
-			        WHERE t.status = 'queued' AND t.next_attempt_at IS NULL AND t.sender > w.sender
-			        ORDER BY t.sender LIMIT 1), w.n + 1
-			FROM walk w WHERE w.sender IS NOT NULL AND w.n < $4
-		)
+		WITH RECURSIVE`+walkSenders+`
 		SELECT `+ticketColumns+` FROM (
 			SELECT t.*, w.n AS walk_n, row_number() OVER (PARTITION BY w.n ORDER BY t.params_expiration_block, t.id) AS rank
 			FROM walk w
 			CROSS JOIN LATERAL (
 				SELECT * FROM tickets t
 				WHERE t.sender = w.sender AND t.status = 'queued' AND t.next_attempt_at IS NULL
-				  AND t.params_expiration_block <= $2
-				ORDER BY t.params_expiration_block, t.id LIMIT $3
+				  AND t.params_expiration_block <= $3
+				ORDER BY t.params_expiration_block, t.id LIMIT $4
 			) t
 			WHERE w.sender IS NOT NULL
 		) due
-		ORDER BY rank, walk_n LIMIT $3`, after, l1, limit, maxSenders)
+		ORDER BY rank, walk_n LIMIT $4`, after, maxSenders, l1, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: due tickets: %w", err)
+		return nil, walkEnd{}, fmt.Errorf("store: due tickets: %w", err)
 	}
-	return out, nil
+	if len(out) == limit {
+		return out, walkEnd{}, nil
+	}
+	var (
+		w       walkEnd
+		visited int
+	)
+	if err := q.db.QueryRow(ctx, `WITH RECURSIVE`+walkSenders+`
+		SELECT (SELECT sender FROM walk WHERE sender IS NOT NULL ORDER BY n DESC LIMIT 1),
+			(SELECT count(*) FROM walk WHERE sender IS NOT NULL)`, after, maxSenders).Scan(&w.last, &visited); err != nil {
+		return nil, walkEnd{}, fmt.Errorf("store: due tickets: end of walk: %w", err)
+	}
+	w.ended = visited < maxSenders
+	return out, w, nil
 }
 
-// roundRobin orders tickets so each sender's first comes before any
-// sender's second, keeping the given order within a sender and between
-// senders, and keeps the first limit. last is the last sender whose first
-// ticket made it in: the farthest the rotation got.
-func roundRobin(tickets []Ticket, limit int) (out []Ticket, last [20]byte) {
+// roundRobin orders the walks' tickets, then the retries, so each sender's
+// first comes before any sender's second, keeping the given order within a
+// sender and between senders, and keeps the first limit. last is the last
+// sender of the walks whose first ticket made it in: the farthest the
+// rotation got (nil when none did); allWalked says every ticket of the
+// walks made it in.
+func roundRobin(walked, retry []Ticket, limit int) (out []Ticket, last *[20]byte, allWalked bool) {
 	var senders [][20]byte
 	per := map[[20]byte][]Ticket{}
 	seen := map[int64]bool{}
-	for _, t := range tickets {
+	inWalk := map[[20]byte]bool{}
+	for i, t := range append(walked[:len(walked):len(walked)], retry...) {
 		if seen[t.ID] {
 			continue
 		}
 		seen[t.ID] = true
 		if _, ok := per[t.Sender]; !ok {
 			senders = append(senders, t.Sender)
+		}
+		if i < len(walked) {
+			inWalk[t.Sender] = true
 		}
 		per[t.Sender] = append(per[t.Sender], t)
 	}
@@ -153,8 +204,8 @@ func roundRobin(tickets []Ticket, limit int) (out []Ticket, last [20]byte) {
 		for _, s := range senders {
 			if rank < len(per[s]) && len(out) < limit {
 				out = append(out, per[s][rank])
-				if rank == 0 {
-					last = s
+				if rank == 0 && inWalk[s] {
+					last = &s
 				}
 				took = true
 			}
@@ -163,7 +214,15 @@ func roundRobin(tickets []Ticket, limit int) (out []Ticket, last [20]byte) {
 			break
 		}
 	}
-	return out, last
+	picked := make(map[int64]bool, len(out))
+	for _, t := range out {
+		picked[t.ID] = true
+	}
+	allWalked = true
+	for _, t := range walked {
+		allWalked = allWalked && picked[t.ID]
+	}
+	return out, last, allWalked
 }
 
 // NextDue says when the next claim pass could find work: the lowest due

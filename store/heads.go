@@ -11,13 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// ErrHeadsNotLinked is returned by AdvanceHeads when the heads would not
-// extend the stored chain: a number skipped or repeated, or a parent hash
-// that is not the hash stored one number below. Writing them anyway would
-// leave a cursor that no longer describes one chain, which is exactly what
-// reorg detection relies on.
-var ErrHeadsNotLinked = errors.New("store: heads do not extend the stored chain")
-
 // Head is one row of chain_heads: a canonical block head as the service
 // processed it.
 type Head struct {
@@ -65,91 +58,6 @@ func (s *Store) HeadByNumber(ctx context.Context, number uint64) (*Head, error) 
 		return nil, fmt.Errorf("store: head %d: %w", number, err)
 	}
 	return &h, nil
-}
-
-// AdvanceHeads moves the chain cursor in one transaction: it deletes the
-// stored heads numbered removeFrom and above when removeFrom is non-nil (a
-// reorg replaced them), inserts heads, and prunes all but the newest keep
-// heads. heads must be in ascending order, each the child of the one before,
-// and the first must be the child of the highest head left after the delete
-// (any head is accepted when none is left); otherwise nothing changes and
-// the error wraps ErrHeadsNotLinked.
-//
-// Two writers racing to record the same number fail on the primary key
-// rather than interleave: the cursor has a single writer by design, and a
-// second one is a bug to surface, not to paper over.
-func (s *Store) AdvanceHeads(ctx context.Context, removeFrom *uint64, heads []Head, keep int) error {
-	if keep < 1 {
-		return fmt.Errorf("store: advance heads: keep %d, want at least 1", keep)
-	}
-	var (
-		numbers, l1Numbers   = make([]int64, len(heads)), make([]int64, len(heads))
-		hashes, parentHashes = make([][]byte, len(heads)), make([][]byte, len(heads))
-		times                = make([]time.Time, len(heads))
-		removeFromNumber     int64
-		err                  error
-	)
-	if removeFrom != nil {
-		if removeFromNumber, err = headNumber(*removeFrom); err != nil {
-			return fmt.Errorf("store: advance heads: remove from: %w", err)
-		}
-	}
-	for i, h := range heads {
-		if numbers[i], err = headNumber(h.Number); err != nil {
-			return fmt.Errorf("store: advance heads: head %d: %w", h.Number, err)
-		}
-		if l1Numbers[i], err = headNumber(h.L1Number); err != nil {
-			return fmt.Errorf("store: advance heads: head %d: L1 number: %w", h.Number, err)
-		}
-		hashes[i], parentHashes[i], times[i] = h.Hash[:], h.ParentHash[:], h.Time
-		if i > 0 && (h.Number != heads[i-1].Number+1 || h.ParentHash != heads[i-1].Hash) {
-			return fmt.Errorf("store: advance heads: head %d %x does not follow head %d %x: %w",
-				h.Number, h.Hash, heads[i-1].Number, heads[i-1].Hash, ErrHeadsNotLinked)
-		}
-	}
-
-	err = s.InTx(ctx, func(q Q) error {
-		tx := q.db
-		if removeFrom != nil {
-			if _, err := tx.Exec(ctx, `DELETE FROM chain_heads WHERE number >= $1`, removeFromNumber); err != nil {
-				return fmt.Errorf("remove from %d: %w", *removeFrom, err)
-			}
-		}
-		if len(heads) > 0 {
-			// The row lock makes a concurrent writer wait for this
-			// transaction and then fail on the primary key instead of
-			// checking a stale top.
-			top, err := scanHead(tx.QueryRow(ctx,
-				`SELECT `+headColumns+` FROM chain_heads ORDER BY number DESC LIMIT 1 FOR UPDATE`))
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-			case err != nil:
-				return fmt.Errorf("read cursor: %w", err)
-			case heads[0].Number != top.Number+1 || heads[0].ParentHash != top.Hash:
-				return fmt.Errorf("head %d with parent %x does not follow the cursor %d %x: %w",
-					heads[0].Number, heads[0].ParentHash, top.Number, top.Hash, ErrHeadsNotLinked)
-			}
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO chain_heads (number, hash, parent_hash, l1_number, block_time)
-				SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::timestamptz[])`,
-				numbers, hashes, parentHashes, l1Numbers, times); err != nil {
-				return fmt.Errorf("insert %d heads from %d: %w", len(heads), heads[0].Number, err)
-			}
-		}
-		// Everything at or below the (keep+1)-th highest number goes; with
-		// fewer rows the subquery is NULL and nothing is deleted.
-		if _, err := tx.Exec(ctx, `
-			DELETE FROM chain_heads
-			WHERE number <= (SELECT number FROM chain_heads ORDER BY number DESC OFFSET $1 LIMIT 1)`,
-			keep); err != nil {
-			return fmt.Errorf("prune to %d: %w", keep, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: advance heads: %w", err)
-	}
-	return nil
 }
 
 // headNumber converts a block number for a bigint column. Real chains are

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,8 +37,6 @@ func linkedHeads(first uint64, n int, parent [32]byte, branch byte) []store.Head
 	}
 	return heads
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // storedHeads returns every stored head, lowest first.
 func storedHeads(t *testing.T, ctx context.Context, s *store.Store) []store.Head {
@@ -79,6 +76,17 @@ func headList(hs []store.Head) string {
 	return strings.Join(parts, " ")
 }
 
+// recordTips stores each head in its own transaction, as the heads stage
+// does on every poll.
+func recordTips(t *testing.T, ctx context.Context, s *store.Store, window int, heads ...store.Head) {
+	t.Helper()
+	for _, h := range heads {
+		if err := s.InTx(ctx, func(q store.Q) error { return q.RecordTip(ctx, h, window) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestHeadsRoundTripAndOrder(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
@@ -94,14 +102,7 @@ func TestHeadsRoundTripAndOrder(t *testing.T) {
 	// The first head may have any parent: the service starts at whatever
 	// the node reports as latest.
 	chain := linkedHeads(1_000_000, 5, [32]byte{0xaa}, 1)
-	if err := s.AdvanceHeads(ctx, nil, chain[:2], 256); err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range chain[2:] {
-		if err := s.AdvanceHeads(ctx, nil, []store.Head{h}, 256); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recordTips(t, ctx, s, 256, chain...)
 
 	recent, err := s.RecentHeads(ctx, 3)
 	if err != nil {
@@ -121,148 +122,85 @@ func TestHeadsRoundTripAndOrder(t *testing.T) {
 	if _, err := s.RecentHeads(ctx, 0); err == nil {
 		t.Error("RecentHeads with limit 0 succeeded")
 	}
-	if err := s.AdvanceHeads(ctx, nil, nil, 0); err == nil {
-		t.Error("AdvanceHeads with keep 0 succeeded")
+	err = s.InTx(ctx, func(q store.Q) error { return q.RecordTip(ctx, store.Head{Number: 1 << 63}, 5) })
+	if err == nil {
+		t.Error("RecordTip with a number beyond bigint succeeded")
 	}
-	if err := s.AdvanceHeads(ctx, nil, []store.Head{{Number: 1 << 63}}, 5); err == nil {
-		t.Error("AdvanceHeads with a number beyond bigint succeeded")
-	}
-}
-
-func TestAdvanceHeadsRefusesHeadsThatDoNotLink(t *testing.T) {
-	t.Parallel()
-	ctx := testContext(t)
-	s := storetest.NewStore(t)
-	chain := linkedHeads(10, 3, [32]byte{}, 1)
-	if err := s.AdvanceHeads(ctx, nil, chain, 256); err != nil {
-		t.Fatal(err)
-	}
-	next := linkedHeads(13, 2, chain[2].Hash, 1)
-	orphan := linkedHeads(13, 1, [32]byte{0xde, 0xad}, 1)[0]
-
-	for name, c := range map[string]struct {
-		removeFrom *uint64
-		heads      []store.Head
-	}{
-		"wrong parent":                  {nil, []store.Head{orphan}},
-		"gap":                           {nil, next[1:]},
-		"repeat of the cursor":          {nil, chain[2:]},
-		"broken inside the batch":       {nil, []store.Head{next[0], orphan}},
-		"reorg whose parent is removed": {ptr[uint64](12), next},
-	} {
-		err := s.AdvanceHeads(ctx, c.removeFrom, c.heads, 256)
-		if !errors.Is(err, store.ErrHeadsNotLinked) {
-			t.Errorf("%s: err = %v, want ErrHeadsNotLinked", name, err)
-		}
+	err = s.InTx(ctx, func(q store.Q) error {
+		return q.RecordTip(ctx, store.Head{Number: 1, L1Number: 1 << 63}, 5)
+	})
+	if err == nil {
+		t.Error("RecordTip with an L1 number beyond bigint succeeded")
 	}
 	assertHeads(t, storedHeads(t, ctx, s), chain)
 }
 
-func TestAdvanceHeadsReorgReplacesBranch(t *testing.T) {
+// A tip at or below a stored height means the node moved back to, or
+// replaced, that height: the rows from there up go, the ones below stay.
+func TestRecordTipReplacesHeightsAtAndAbove(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := storetest.NewStore(t)
 	old := linkedHeads(100, 6, [32]byte{}, 1) // 100..105
-	if err := s.AdvanceHeads(ctx, nil, old, 256); err != nil {
-		t.Fatal(err)
-	}
-	// A longer branch forks after 102.
-	fork := linkedHeads(103, 5, old[2].Hash, 2) // 103..107
-	if err := s.AdvanceHeads(ctx, ptr[uint64](103), fork[:1], 256); err != nil {
-		t.Fatal(err)
-	}
-	want := append(append([]store.Head{}, old[:3]...), fork[0])
-	assertHeads(t, storedHeads(t, ctx, s), want)
-	if err := s.AdvanceHeads(ctx, nil, fork[1:], 256); err != nil {
-		t.Fatal(err)
-	}
+	recordTips(t, ctx, s, 256, old...)
+
+	// A branch forks after 102; its first block is the new tip.
+	fork := linkedHeads(103, 3, old[2].Hash, 2) // 103..105
+	recordTips(t, ctx, s, 256, fork[0])
+	assertHeads(t, storedHeads(t, ctx, s), append(append([]store.Head{}, old[:3]...), fork[0]))
+	recordTips(t, ctx, s, 256, fork[1:]...)
 	assertHeads(t, storedHeads(t, ctx, s), append(append([]store.Head{}, old[:3]...), fork...))
 
-	// The old branch's hashes are free again: a chain may reorg back to it.
-	back := old[3:]
-	if err := s.AdvanceHeads(ctx, ptr[uint64](103), back, 256); err != nil {
-		t.Fatalf("reorg back to the first branch: %v", err)
-	}
-	assertHeads(t, storedHeads(t, ctx, s), old)
-
-	// Removing without adding just rewinds the cursor.
-	if err := s.AdvanceHeads(ctx, ptr[uint64](104), nil, 256); err != nil {
-		t.Fatal(err)
-	}
+	// The old branch's hashes are free again: a chain may reorg back to it,
+	// and a node behind a load balancer may answer with a lower tip.
+	recordTips(t, ctx, s, 256, old[3])
 	assertHeads(t, storedHeads(t, ctx, s), old[:4])
+
+	// The same hash recorded at another height (a node that served a
+	// stale number for it) leaves one row, at the newest height.
+	moved := old[1]
+	moved.Number = 104
+	recordTips(t, ctx, s, 256, moved)
+	got := storedHeads(t, ctx, s)
+	assertHeads(t, got, []store.Head{old[0], old[2], old[3], moved})
 }
 
-func TestAdvanceHeadsIsAtomic(t *testing.T) {
+func TestRecordTipKeepsWindow(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := storetest.NewStore(t)
+	chain := linkedHeads(50, 10, [32]byte{}, 1) // 50..59
+	recordTips(t, ctx, s, 256, chain[:4]...)
+	recordTips(t, ctx, s, 3, chain[4:]...)
+	// The tip and the 3 blocks below it.
+	assertHeads(t, storedHeads(t, ctx, s), chain[6:])
+
+	// A tip far ahead (the service was down) drops everything older than
+	// the window.
+	far := linkedHeads(1000, 1, [32]byte{0xfa}, 1)
+	recordTips(t, ctx, s, 3, far...)
+	assertHeads(t, storedHeads(t, ctx, s), far)
+}
+
+// RecordTip writes in the caller's transaction: a failure later in it
+// leaves the stored heads as they were.
+func TestRecordTipRollsBackWithItsTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := storetest.NewStore(t)
 	old := linkedHeads(1, 5, [32]byte{}, 1)
-	if err := s.AdvanceHeads(ctx, nil, old, 256); err != nil {
-		t.Fatal(err)
-	}
-	// The replacement reuses the hash of a head that stays (block 1), so the
-	// insert fails after the delete already ran: the delete must roll back.
-	bad := linkedHeads(3, 1, old[1].Hash, 2)
-	bad[0].Hash = old[0].Hash
-	err := s.AdvanceHeads(ctx, ptr[uint64](3), bad, 256)
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
-		t.Fatalf("err = %v, want unique violation 23505", err)
+	recordTips(t, ctx, s, 256, old...)
+	boom := errors.New("later step failed")
+	err := s.InTx(ctx, func(q store.Q) error {
+		if err := q.RecordTip(ctx, linkedHeads(3, 1, old[1].Hash, 2)[0], 256); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the later step's error", err)
 	}
 	assertHeads(t, storedHeads(t, ctx, s), old)
-}
-
-func TestAdvanceHeadsPrunes(t *testing.T) {
-	t.Parallel()
-	ctx := testContext(t)
-	s := storetest.NewStore(t)
-	chain := linkedHeads(50, 10, [32]byte{}, 1)
-	if err := s.AdvanceHeads(ctx, nil, chain[:4], 256); err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range chain[4:] {
-		if err := s.AdvanceHeads(ctx, nil, []store.Head{h}, 3); err != nil {
-			t.Fatal(err)
-		}
-	}
-	assertHeads(t, storedHeads(t, ctx, s), chain[7:])
-
-	// Shrinking the window prunes even when nothing is added.
-	if err := s.AdvanceHeads(ctx, nil, nil, 1); err != nil {
-		t.Fatal(err)
-	}
-	assertHeads(t, storedHeads(t, ctx, s), chain[9:])
-}
-
-func TestAdvanceHeadsConcurrentWritersDoNotInterleave(t *testing.T) {
-	t.Parallel()
-	ctx := testContext(t)
-	s := storetest.NewStore(t)
-	base := linkedHeads(1, 1, [32]byte{}, 1)
-	if err := s.AdvanceHeads(ctx, nil, base, 256); err != nil {
-		t.Fatal(err)
-	}
-	const writers = 6
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Go(func() {
-			errs[i] = s.AdvanceHeads(ctx, nil, linkedHeads(2, 1, base[0].Hash, byte(10+i)), 256)
-		})
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		if err == nil {
-			ok++
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d writers recorded block 2, want exactly 1 (errors %v)", ok, errs)
-	}
-	if got := storedHeads(t, ctx, s); len(got) != 2 || got[1].ParentHash != base[0].Hash {
-		t.Fatalf("stored heads after the race: %s", headList(got))
-	}
 }
 
 func TestChainHeadsConstraints(t *testing.T) {

@@ -233,7 +233,7 @@ func TestTrackedSenders(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := storetest.NewStore(t)
-	if got, err := s.TrackedSenders(ctx); err != nil || len(got) != 0 {
+	if got, err := s.Q().TrackedSenders(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("empty database: %x, %v", got, err)
 	}
 	// Two tickets from one sender, one from another, and a sender known
@@ -249,7 +249,7 @@ func TestTrackedSenders(t *testing.T) {
 	if _, err := s.SaveChainState(ctx, store.ChainState{Senders: []store.SenderState{senderState(stateOnly, 1, 1), senderState(t3.Sender, 1, 1)}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.TrackedSenders(ctx)
+	got, err := s.Q().TrackedSenders(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestTrackedSenders(t *testing.T) {
 	}
 
 	stranger := addr(0x01)
-	got, err = s.FilterTracked(ctx, [][20]byte{stranger, t1.Sender, stateOnly, t1.Sender})
+	got, err = s.Q().FilterTracked(ctx, [][20]byte{stranger, t1.Sender, stateOnly, t1.Sender})
 	if err != nil {
 		t.Fatal(err)
 	}

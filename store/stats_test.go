@@ -47,7 +47,8 @@ func TestStatsCountOpenWork(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE tickets SET received_at = now() - interval '1 hour' WHERE id = $1`, ids[10]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PostponeTicket(ctx, ids[20], time.Now().Add(time.Hour), "uneconomic", false); err != nil {
+	if err := s.Q().PostponeTickets(ctx, []store.Postponement{{TicketID: ids[20],
+		RetryAt: time.Now().Add(time.Hour), Reason: "uneconomic"}}); err != nil {
 		t.Fatal(err)
 	}
 	attempt := func(b byte) store.AttemptTx {
@@ -56,16 +57,12 @@ func TestStatsCountOpenWork(t *testing.T) {
 	}
 	account := [20]byte{0xac}
 	claim := func(b byte, ticketIDs ...int64) int64 {
-		c, err := s.ClaimTickets(ctx, store.Claim{Account: account, TicketIDs: ticketIDs, HeadNumber: 100,
-			Sign: func(uint64, []store.Ticket) (store.AttemptTx, error) { return attempt(b), nil }})
-		if err != nil || c == nil {
-			t.Fatalf("claim: %v %v", c, err)
-		}
+		c, _ := claimTickets(t, ctx, s, account, 0, 100, attempt(b), ticketIDs...)
 		return c.RedemptionID
 	}
 	claim(1, ids[30], ids[40])
 	mined := claim(2, ids[50])
-	if err := s.MarkMined(ctx, mined, store.Mined{TxHash: [32]byte{2}, Block: 101, BlockHash: [32]byte{9},
+	if err := s.Q().MarkMined(ctx, mined, store.Mined{TxHash: [32]byte{2}, Block: 101, BlockHash: [32]byte{9},
 		ReceiptStatus: 1, GasUsed: 90_000, EffectiveGasPrice: big.NewInt(1e9)}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +83,8 @@ func TestStatsCountOpenWork(t *testing.T) {
 	}
 
 	// Final redemptions and tickets leave the snapshot.
-	if err := s.Settle(ctx, store.Settlement{RedemptionID: mined, Status: store.RedemptionConfirmed, FinalBlock: 105,
-		Outcome: "test", Tickets: []store.TicketOutcome{{TicketID: ids[50], Status: store.StatusRedeemed, Reason: "test"}}}); err != nil {
-		t.Fatal(err)
-	}
+	settle(t, ctx, s, store.Settlement{RedemptionID: mined, Status: store.RedemptionConfirmed, FinalBlock: 105,
+		Outcome: "test", Tickets: []store.TicketOutcome{{TicketID: ids[50], Status: store.StatusRedeemed, Reason: "test"}}})
 	st, err = s.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -129,33 +124,34 @@ func TestMigrationVersions(t *testing.T) {
 	}
 }
 
-// TestLeaderElected follows the lock, whichever session holds it.
+// TestLeaderElected follows the lease, whoever holds it: live while held,
+// not after release or expiry.
 func TestLeaderElected(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := storetest.NewStore(t)
 	if held, err := s.LeaderElected(ctx); err != nil || held {
-		t.Fatalf("leader elected before anyone locked: %v %v", held, err)
+		t.Fatalf("leader elected before anyone took the lease: %v %v", held, err)
 	}
-	lock, err := s.TryLeaderLock(ctx)
-	if err != nil || lock == nil {
-		t.Fatalf("lock: %v %v", lock, err)
+	l, err := s.AcquireLease(ctx, "a", time.Minute)
+	if err != nil || l == nil {
+		t.Fatalf("acquire: %v %v", l, err)
 	}
 	if held, err := s.LeaderElected(ctx); err != nil || !held {
-		t.Fatalf("no leader elected while the lock is held: %v %v", held, err)
+		t.Fatalf("no leader elected while the lease is held: %v %v", held, err)
 	}
-	lock.Release(ctx)
-	// The server ends a closed session a moment after the client leaves.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		held, err := s.LeaderElected(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !held {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("leader still elected 10s after the lock was released")
-		}
+	if err := s.ReleaseLease(ctx, l.Term); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := s.LeaderElected(ctx); err != nil || held {
+		t.Fatalf("leader elected after the lease was released: %v %v", held, err)
+	}
+	l, err = s.AcquireLease(ctx, "b", 300*time.Millisecond)
+	if err != nil || l == nil {
+		t.Fatalf("acquire again: %v %v", l, err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if held, err := s.LeaderElected(ctx); err != nil || held {
+		t.Fatalf("leader elected after the lease expired: %v %v", held, err)
 	}
 }

@@ -184,6 +184,22 @@ func (s *Store) AdmitTickets(ctx context.Context, tickets []Admit) ([]Admitted, 
 		nonces[k], rounds[k], expiries[k] = int64(t.SenderNonce), t.CreationRound, t.ParamsExpirationBlock
 	}
 
+	// A sender's first tickets find no exposure row to lock, so concurrent
+	// statements would each count from zero and together pass the cap. The
+	// rows are created, and committed, before the statement that locks them.
+	var cappedSenders [][]byte
+	for k, i := range uniq {
+		if tickets[i].Cap != nil {
+			cappedSenders = append(cappedSenders, senders[k])
+		}
+	}
+	if len(cappedSenders) > 0 {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO sender_limbo (sender)
+			SELECT DISTINCT unnest($1::bytea[]) ORDER BY 1 ON CONFLICT (sender) DO NOTHING`, cappedSenders); err != nil {
+			return nil, fmt.Errorf("store: insert %d tickets: exposure rows: %w", n, err)
+		}
+	}
+
 	// One statement text for every batch size (arrays, not a VALUES list),
 	// so the prepared statement is reused. The exposure rows are locked
 	// before the sums are read; a statement that waited for them sees the
@@ -191,7 +207,7 @@ func (s *Store) AdmitTickets(ctx context.Context, tickets []Admit) ([]Admitted, 
 	// wait for). The conflict target names the unique ticket hash only: any
 	// other unique violation should surface as an error.
 	rows, err := s.pool.Query(ctx, `
-		WITH input AS (
+		WITH RECURSIVE input AS (
 			SELECT * FROM unnest(
 				$1::bytea[], $2::bytea[], $3::bytea[], $4::numeric[], $5::numeric[], $6::bigint[],
 				$7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[],
@@ -207,9 +223,20 @@ func (s *Store) AdmitTickets(ctx context.Context, tickets []Admit) ([]Admitted, 
 			SELECT i.* FROM input i
 			WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_hash = i.ticket_hash)
 			  AND NOT EXISTS (SELECT 1 FROM redeemed_tickets r WHERE r.ticket_hash = i.ticket_hash)
-		), ranked AS (
-			SELECT f.*, coalesce(e.open, 0) + sum(f.face_value) OVER (PARTITION BY f.sender ORDER BY f.ord) AS reach
+		), seq AS (
+			SELECT f.*, coalesce(e.open, 0) AS open, row_number() OVER (PARTITION BY f.sender ORDER BY f.ord) AS k
 			FROM fresh f LEFT JOIN exposure e ON e.sender = f.sender
+		), ranked AS (
+			-- A sender's tickets in batch order: reach is the exposure with
+			-- this ticket, taken the exposure after it (a refused ticket
+			-- takes no room from the ones after it).
+			SELECT q.*, q.open + q.face_value AS reach,
+				CASE WHEN q.cap IS NULL OR q.open + q.face_value <= q.cap THEN q.open + q.face_value ELSE q.open END AS taken
+			FROM seq q WHERE q.k = 1
+			UNION ALL
+			SELECT q.*, r.taken + q.face_value,
+				CASE WHEN q.cap IS NULL OR r.taken + q.face_value <= q.cap THEN r.taken + q.face_value ELSE r.taken END
+			FROM ranked r JOIN seq q ON q.sender = r.sender AND q.k = r.k + 1
 		), ins AS (
 			INSERT INTO tickets (
 				ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
@@ -218,7 +245,7 @@ func (s *Store) AdmitTickets(ctx context.Context, tickets []Admit) ([]Admitted, 
 			SELECT ticket_hash, sender, recipient, face_value, win_prob, sender_nonce,
 				recipient_rand, recipient_rand_hash, seed, sig,
 				creation_round, creation_round_block_hash, params_expiration_block
-			FROM ranked WHERE cap IS NULL OR reach <= cap
+			FROM ranked WHERE cap IS NULL OR reach <= cap ORDER BY ord
 			ON CONFLICT (ticket_hash) DO NOTHING
 			RETURNING ticket_hash, sender, face_value
 		), sums AS (
