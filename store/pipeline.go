@@ -25,9 +25,9 @@ type Cursor struct {
 // StageCursor returns stage's cursor, or nil when it has none yet.
 func (q Q) StageCursor(ctx context.Context, stage string) (*Cursor, error) {
 	var (
-		c          Cursor
-		num, l1    int64
-		hash       []byte
+		c       Cursor
+		num, l1 int64
+		hash    []byte
 	)
 	err := q.db.QueryRow(ctx, `SELECT block_number, block_hash, l1_number FROM stage_cursors WHERE stage = $1`,
 		stage).Scan(&num, &hash, &l1)

@@ -103,7 +103,7 @@ type Chain struct {
 	front *nodeproxy.Proxy
 	// backendURL is the simulated node's own HTTP JSON-RPC.
 	backendURL string
-	log     *slog.Logger
+	log        *slog.Logger
 
 	owner     Account
 	keeper    Account
