@@ -176,6 +176,25 @@ func (b *peerBudgets) spent(key string) bool {
 	return b != nil && b.limiter(key).Tokens() < 1
 }
 
+// charge is one request's claim on its address's refusal budget. A request
+// is charged once at most: confirming a refusal on fresh reads and then
+// making it cost one unit, not two.
+type charge struct {
+	budgets *peerBudgets
+	key     string
+	taken   bool
+}
+
+// take charges the request's unit if it was not charged yet; false when the
+// address had no unit left.
+func (c *charge) take() bool {
+	if c.taken {
+		return true
+	}
+	c.taken = true
+	return c.budgets.take(c.key)
+}
+
 // take uses one unit of the peer's budget; false when none was left.
 func (b *peerBudgets) take(key string) bool {
 	return b == nil || b.limiter(key).Allow()

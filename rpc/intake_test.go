@@ -109,6 +109,15 @@ func TestAdmissionRules(t *testing.T) {
 					canPay.String() + " wei it can pay now"}
 			}},
 		{name: "exposure up to the cap exactly", from: s2, face: new(big.Int).Sub(capped, canPay)},
+		// A deposit the leader has not followed yet: the stored cap is
+		// reached, the chain's is not; the refusal is confirmed on a fresh
+		// read and does not stand.
+		{name: "exposure beyond the stored cap, within the cap of a deposit not yet followed", from: s2,
+			before: func() { in.c.FundDeposit(s2, new(big.Int).Set(canPay)) },
+			face:   new(big.Int).Set(canPay)},
+		{name: "exposure beyond the cap of the fresh deposit too", from: s2,
+			face: new(big.Int).Mul(canPay, big.NewInt(3)),
+			code: codes.ResourceExhausted, rule: "exposure"},
 
 		{name: "sender tracked before it unlocks", from: s1},
 		{name: "unlock ending after the next round", from: s1,
@@ -337,8 +346,9 @@ func TestPeerRefusalBudget(t *testing.T) {
 		}
 		served++
 	}
-	if served == 0 {
-		t.Fatal("the budget was spent before any refusal")
+	if served != burst {
+		// Confirming a refusal and making it is one unit, not two.
+		t.Fatalf("%d refusals confirmed and served with a budget of %d; each must cost one unit", served, burst)
 	}
 
 	calls := in.nodeCalls()

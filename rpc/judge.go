@@ -21,6 +21,9 @@ type admitted struct {
 	// cap bounds the sender's exposure with this ticket (nil: no cap).
 	cap    *big.Int
 	canPay *big.Int
+	// stored: judged by the state the leader stores, which may be behind
+	// a funding on chain (else just read from chain).
+	stored bool
 }
 
 // refusedError is a ticket refused for a reason of its sender's: the
@@ -54,7 +57,7 @@ func (e *chainError) Unwrap() error { return e.err }
 // window, and the sender's admission and exposure cap. Cached state may
 // only accept: a refusal it would make is confirmed on fresh reads from the
 // chain first, so a cache behind the chain never costs a valid ticket.
-func (s *Server) judge(ctx context.Context, t *DecodedTicket, peerKey string) (admitted, error) {
+func (s *Server) judge(ctx context.Context, t *DecodedTicket, ch *charge) (admitted, error) {
 	p, err := s.state.current(ctx)
 	if err != nil {
 		return admitted{}, &dbError{err}
@@ -67,7 +70,7 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, peerKey string) (a
 	if roundErr != nil && s.cfg.Node != nil {
 		// Confirm on fresh reads: a round the leader has not stored yet, or
 		// a refusal by state that may be behind.
-		if !s.refusals.take(peerKey) {
+		if !ch.take() {
 			return admitted{}, roundErr
 		}
 		if p, hash, err = s.freshRounds(ctx, t.CreationRound); err != nil {
@@ -95,7 +98,7 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, peerKey string) (a
 			return admitted{}, &refusedError{rule}
 		}
 		// Stored state may be behind a funding the leader has not seen.
-		if !s.refusals.take(peerKey) {
+		if !ch.take() {
 			return admitted{}, &refusedError{rule}
 		}
 		if fs, err = s.cfg.Senders.Fresh(ctx, t.Sender); err != nil {
@@ -111,12 +114,38 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, peerKey string) (a
 			return admitted{}, &dbError{err}
 		}
 	}
+	a := s.admit(fs)
+	a.stored = tracked
+	return a, nil
+}
+
+// admit is what the sender in state fs may have queued and in limbo.
+func (s *Server) admit(fs store.FloatState) admitted {
 	a := admitted{canPay: canPay(fs)}
 	if s.cfg.ExposurePercent > 0 {
 		a.cap = new(big.Int).Mul(a.canPay, big.NewInt(int64(s.cfg.ExposurePercent)))
 		a.cap.Quo(a.cap, big.NewInt(100))
 	}
-	return a, nil
+	return a
+}
+
+// freshCap confirms an exposure refusal made by stored state: the sender's
+// funds read from chain now give the cap, which is used when it is larger.
+// ok is false when nothing changed (or the read failed): the refusal
+// stands.
+func (s *Server) freshCap(ctx context.Context, t *DecodedTicket, a admitted, ch *charge) (admitted, bool) {
+	if !a.stored || s.cfg.Senders == nil || s.cfg.Node == nil || !ch.take() {
+		return a, false
+	}
+	fs, err := s.cfg.Senders.Fresh(ctx, t.Sender)
+	if err != nil || admission(fs) != nil {
+		return a, false
+	}
+	fresh := s.admit(fs)
+	if fresh.cap == nil || a.cap == nil || fresh.cap.Cmp(a.cap) <= 0 {
+		return a, false
+	}
+	return fresh, true
 }
 
 // freshRounds reads the protocol values and the creation round's block
@@ -204,7 +233,7 @@ func (e *dbError) Unwrap() error { return e.err }
 // refuse maps an intake failure to its gRPC status, charges a refusal that
 // is the caller's to its address's budget, and logs it (at most once a
 // second per kind, with a count of those left out).
-func (s *Server) refuse(ctx context.Context, peerKey string, t *DecodedTicket, err error) error {
+func (s *Server) refuse(ctx context.Context, ch *charge, t *DecodedTicket, err error) error {
 	var (
 		re  *RuleError
 		rf  *refusedError
@@ -236,10 +265,10 @@ func (s *Server) refuse(ctx context.Context, peerKey string, t *DecodedTicket, e
 		s.log.Error("ticket not judged", append(who, "err", err)...)
 		return status.Error(codes.Internal, "ticket not judged; not stored")
 	}
-	s.refusals.take(peerKey)
+	ch.take()
 	rule, _ := RejectedRule(st.Err())
 	s.logs.Log(ctx, slog.LevelInfo, rule, "ticket refused",
-		append(who, "code", st.Code().String(), "rule", rule, "reason", st.Message(), "peer", peerKey)...)
+		append(who, "code", st.Code().String(), "rule", rule, "reason", st.Message(), "peer", ch.key)...)
 	return st.Err()
 }
 

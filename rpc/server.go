@@ -130,6 +130,7 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	peerKey := peerKey(ctx)
+	ch := &charge{budgets: s.refusals, key: peerKey}
 	if s.refusals.spent(peerKey) {
 		return nil, status.Error(codes.ResourceExhausted,
 			"ticket refused: peer_refusals: too many refused tickets from this address; slow down")
@@ -138,11 +139,11 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 	defer cancel()
 	t, err := DecodeTicket(m, s.cfg.Recipient)
 	if err != nil {
-		return nil, s.refuse(ctx, peerKey, nil, err)
+		return nil, s.refuse(ctx, ch, nil, err)
 	}
-	admit, err := s.judge(ctx, t, peerKey)
+	admit, err := s.judge(ctx, t, ch)
 	if err != nil {
-		return nil, s.refuse(ctx, peerKey, t, err)
+		return nil, s.refuse(ctx, ch, t, err)
 	}
 	nt := store.NewTicket{
 		TicketHash:             t.Hash,
@@ -165,11 +166,23 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 	// whose acknowledgement was lost is found, not duplicated, next time.
 	// Concurrent tickets share statements (see ticketBatcher); OK still
 	// means this ticket's row is committed.
-	err = s.retry(ctx, s.cfg.DBTimeout, store.IsUnavailable, func(ctx context.Context) error {
-		var err error
-		res, err = s.writes.insert(ctx, store.Admit{Ticket: nt, Cap: admit.cap})
-		return err
-	})
+	insert := func() error {
+		return s.retry(ctx, s.cfg.DBTimeout, store.IsUnavailable, func(ctx context.Context) error {
+			var err error
+			res, err = s.writes.insert(ctx, store.Admit{Ticket: nt, Cap: admit.cap})
+			return err
+		})
+	}
+	err = insert()
+	if err == nil && res.Capped {
+		// The cap came from stored funds, which may be behind a deposit
+		// the leader has not followed yet: confirm on chain before
+		// refusing, as for the other rules.
+		if fresh, ok := s.freshCap(ctx, t, admit, ch); ok {
+			admit = fresh
+			err = insert()
+		}
+	}
 	log := s.log.With("ticket_hash", t.Hash.Hex(), "sender", t.Sender.Hex())
 	if err != nil {
 		log.Error("storing ticket failed", "err", err)
@@ -183,9 +196,9 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 	}
 	switch {
 	case res.Used:
-		return nil, s.refuse(ctx, peerKey, t, ruleErr("used", "ticket %s is already redeemed on chain", t.Hash.Hex()))
+		return nil, s.refuse(ctx, ch, t, ruleErr("used", "ticket %s is already redeemed on chain", t.Hash.Hex()))
 	case res.Capped:
-		return nil, s.refuse(ctx, peerKey, t, &exposureError{sender: t.Sender, face: t.FaceValue,
+		return nil, s.refuse(ctx, ch, t, &exposureError{sender: t.Sender, face: t.FaceValue,
 			reach: res.Exposure, cap: admit.cap, canPay: admit.canPay, percent: s.cfg.ExposurePercent})
 	}
 	log.Info("ticket queued", "face_value", t.FaceValue.String(), "new", res.Inserted,
