@@ -53,6 +53,68 @@ type Senders interface {
 
 var _ Senders = (*monitor.Monitor)(nil)
 
+// senderCacheSize bounds the tracked senders intake keeps in memory.
+const senderCacheSize = 10_000
+
+// senderCache holds tracked senders' stored state for intake, dropped on
+// every change announced for the sender (or for all), and reused for at
+// most reuse otherwise (a lost announcement, a listener reconnecting): one
+// read per sender per second by default, instead of one per ticket. gen
+// counts the drops, so a read that raced with an announcement is not
+// cached.
+type senderCache struct {
+	reuse   time.Duration
+	mu      sync.Mutex
+	gen     uint64
+	entries *lru.Cache[[20]byte, cachedSender]
+}
+
+type cachedSender struct {
+	fs store.FloatState
+	at time.Time
+}
+
+func newSenderCache(reuse time.Duration) *senderCache {
+	c, err := lru.New[[20]byte, cachedSender](senderCacheSize)
+	if err != nil {
+		panic(err) // only for a size ≤ 0
+	}
+	return &senderCache{reuse: reuse, entries: c}
+}
+
+// get returns a cached state younger than reuse, and the generation
+// to hand to put after a read.
+func (c *senderCache) get(sender [20]byte) (store.FloatState, bool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries.Get(sender)
+	if ok && time.Since(e.at) < c.reuse {
+		return e.fs, true, c.gen
+	}
+	return store.FloatState{}, false, c.gen
+}
+
+// put caches fs when nothing was dropped since gen.
+func (c *senderCache) put(sender [20]byte, fs store.FloatState, gen uint64, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.entries.Add(sender, cachedSender{fs: fs, at: at})
+	}
+}
+
+// drop forgets one sender, or all of them.
+func (c *senderCache) drop(sender [20]byte, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if all {
+		c.entries.Purge()
+	} else {
+		c.entries.Remove(sender)
+	}
+}
+
 // protocolReuse bounds how long a replica trusts its cached protocol values
 // when no change announcement arrives (a lost notification, a listener
 // reconnecting): a read of one row per second at most.

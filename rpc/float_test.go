@@ -74,6 +74,9 @@ type floatEnvOpts struct {
 	// tls serves over TLS, as go-livepeer's client dials; otherwise
 	// plaintext on loopback.
 	tls bool
+	// senders, when set, wraps what intake asks about senders (to count
+	// the asking).
+	senders func(Senders) Senders
 }
 
 // newFloatEnv starts the replicas on one database. The first one's store
@@ -193,6 +196,9 @@ func (e *floatEnv) newReplica(dsn string, node *chain.Node, o floatEnvOpts) *flo
 	cfg := o.intake
 	cfg.Recipient, cfg.Contracts, cfg.Store, cfg.Node, cfg.Senders, cfg.Floats, cfg.Logger =
 		recipient, e.c.Addresses(), st, node, mon, floats, quietLogger()
+	if o.senders != nil {
+		cfg.Senders = o.senders(mon)
+	}
 	svc, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)

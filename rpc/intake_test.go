@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/big"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc/codes"
@@ -17,6 +19,7 @@ import (
 	"redeemer/chain/devchain"
 	"redeemer/monitor/monitortest"
 	"redeemer/rpc/pb"
+	"redeemer/store"
 )
 
 // TestAdmissionRules judges tickets by each admission rule on the dev
@@ -477,5 +480,70 @@ func TestRejectedRule(t *testing.T) {
 		if rule != c.rule || ok != c.ok {
 			t.Errorf("RejectedRule(%v) = %q, %v; want %q, %v", c.err, rule, ok, c.rule, c.ok)
 		}
+	}
+}
+
+// countingSenders counts what intake asks about senders' state.
+type countingSenders struct {
+	Senders
+	mu    sync.Mutex
+	reads map[common.Address]int
+}
+
+func (c *countingSenders) FloatState(ctx context.Context, sender common.Address) (store.FloatState, bool, error) {
+	c.mu.Lock()
+	c.reads[sender]++
+	c.mu.Unlock()
+	return c.Senders.FloatState(ctx, sender)
+}
+
+func (c *countingSenders) count(sender common.Address) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads[sender]
+}
+
+// TestTrackedSenderStateReadOncePerChange: intake reads a tracked sender's
+// stored state once and reuses it for every later ticket until a change of
+// that sender is announced; then the next ticket is judged by the new
+// state. The reuse window is set far beyond the test, so only the
+// announcement can make intake read again.
+func TestTrackedSenderStateReadOncePerChange(t *testing.T) {
+	t.Parallel()
+	counter := &countingSenders{reads: map[common.Address]int{}}
+	in := newIntake(t, floatEnvOpts{intake: Config{SenderReuse: time.Hour},
+		senders: func(s Senders) Senders { counter.Senders = s; return counter }})
+	ctx := in.ctx
+	s0, s1 := in.c.Senders()[0], in.c.Senders()[1]
+	queue := func(from devchain.Account) {
+		t.Helper()
+		m, _ := in.c.ticket(t, from, big.NewInt(1e15), nil)
+		if _, err := in.r.client.QueueTicket(ctx, m); err != nil {
+			t.Fatalf("ticket of %s: %v", from.Address, err)
+		}
+	}
+	for range 20 {
+		queue(s0)
+	}
+	// The first ticket finds a sender nobody tracks (read from chain, then
+	// stored: tracked); the second reads the stored row; the rest reuse it.
+	if n := counter.count(s0.Address); n != 2 {
+		t.Fatalf("20 tickets of one sender read its state %d times, want twice", n)
+	}
+	queue(s1)
+	queue(s1)
+
+	// s0's deposit grows; the leader stores it and announces it: the next
+	// tickets of s0 are judged by the stored row read again.
+	in.c.FundDeposit(s0, big.NewInt(1e18))
+	in.lead.sync()
+	waitUntil(t, 10*time.Second, "s0's change announced and its state read again", func() bool {
+		queue(s0)
+		return counter.count(s0.Address) > 2
+	})
+	// Another sender's change left s1's cached state alone.
+	queue(s1)
+	if n := counter.count(s1.Address); n != 2 {
+		t.Fatalf("s1's state read %d times; another sender's announcement must not drop it", n)
 	}
 }

@@ -88,7 +88,7 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, ch *charge) (admit
 	if s.cfg.Senders == nil {
 		return admitted{}, nil
 	}
-	fs, tracked, err := s.cfg.Senders.FloatState(ctx, t.Sender)
+	fs, tracked, err := s.floatState(ctx, t.Sender)
 	if err != nil {
 		return admitted{}, &chainError{err}
 	}
@@ -117,6 +117,22 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, ch *charge) (admit
 	a := s.admit(fs)
 	a.stored = tracked
 	return a, nil
+}
+
+// floatState is the sender's state for judging: a tracked sender's stored
+// state from this replica's cache (dropped on every change announced),
+// else what Senders answers.
+func (s *Server) floatState(ctx context.Context, sender common.Address) (store.FloatState, bool, error) {
+	fs, ok, gen := s.senders.get(sender)
+	if ok {
+		return fs, true, nil
+	}
+	at := time.Now()
+	fs, tracked, err := s.cfg.Senders.FloatState(ctx, sender)
+	if err == nil && tracked {
+		s.senders.put(sender, fs, gen, at)
+	}
+	return fs, tracked, err
 }
 
 // admit is what the sender in state fs may have queued and in limbo.

@@ -52,6 +52,9 @@ type Config struct {
 	DBTimeout    time.Duration
 	Attempts     int
 	Backoff      time.Duration
+	// SenderReuse bounds how long a tracked sender's stored state is
+	// reused without a change announced for it [1s].
+	SenderReuse time.Duration
 }
 
 // Server implements net.TicketRedeemer.
@@ -61,6 +64,7 @@ type Server struct {
 	log      *slog.Logger
 	codec    *malformedCodec
 	state    *intakeState
+	senders  *senderCache
 	refusals *peerBudgets
 	writes   *ticketBatcher
 	// logs lets one refusal line per rule through each second, with the
@@ -104,7 +108,10 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 100 * time.Millisecond
 	}
-	return &Server{cfg: cfg, log: cfg.Logger, state: &intakeState{st: cfg.Store},
+	if cfg.SenderReuse <= 0 {
+		cfg.SenderReuse = time.Second
+	}
+	return &Server{cfg: cfg, log: cfg.Logger, state: &intakeState{st: cfg.Store}, senders: newSenderCache(cfg.SenderReuse),
 		refusals: newPeerBudgets(cfg.RefusalsPerSecond, cfg.RefusalBurst),
 		writes:   newTicketBatcher(cfg.Store, cfg.DBTimeout),
 		logs:     ratelog.NewLimiter(cfg.Logger, time.Second)}, nil
@@ -117,6 +124,7 @@ func (s *Server) Changed(sender [20]byte, all bool) {
 	if all {
 		s.state.forget()
 	}
+	s.senders.drop(sender, all)
 }
 
 // QueueTicket validates a winning ticket and stores it. OK means the ticket is

@@ -54,11 +54,15 @@ func BenchmarkIntake(b *testing.B) {
 	// Rounds of about 17 minutes keep every pre-signed ticket inside its
 	// validity period for the whole run; the dev chain mines the first
 	// round at start, so much longer rounds would slow start-up.
+	// The service is always profiled at 16 clients: the CPU shares it
+	// reports say where intake's time goes. The profile is kept only when
+	// intakeProfileEnv names a directory.
 	profileDir := os.Getenv(intakeProfileEnv)
-	devArgs := []string{"--block-time", "1s", "--round-length", "1000"}
-	if profileDir != "" {
-		devArgs = append(devArgs, "--pprof")
+	keep := profileDir != ""
+	if !keep {
+		profileDir = b.TempDir()
 	}
+	devArgs := []string{"--block-time", "1s", "--round-length", "1000", "--pprof"}
 	info, dev := startDev(b, bin, dsn, devArgs...)
 	o := newOrchestrator(b, info, dsn)
 	signer := newTicketSigner(o)
@@ -77,11 +81,10 @@ func BenchmarkIntake(b *testing.B) {
 			tickets := signer.sign(b, need)
 
 			var profiled chan error
-			if profileDir != "" {
+			profilePath := filepath.Join(profileDir, fmt.Sprintf("intake-clients%d.pprof", clients))
+			if keep || clients == 16 {
 				profiled = make(chan error, 1)
-				go func() {
-					profiled <- cpuProfile(dev, filepath.Join(profileDir, fmt.Sprintf("intake-clients%d.pprof", clients)), secs)
-				}()
+				go func() { profiled <- cpuProfile(dev, profilePath, secs) }()
 			}
 			b.ResetTimer()
 			r := queueFor(b, o.client, tickets, clients, time.Duration(secs)*time.Second)
@@ -106,6 +109,19 @@ func BenchmarkIntake(b *testing.B) {
 			b.ReportMetric(rate/tps, "x-floor")
 			b.Logf("clients=%d: %.0f tickets/s (p50 %.2f ms, p99 %.2f ms) vs pgbench %.0f tps: %.2fx",
 				clients, rate, ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), tps, rate/tps)
+			if profiled != nil {
+				shares, err := cpuShares(bin, profilePath, intakeCPUParts)
+				if err != nil {
+					b.Fatalf("reading the profile: %v", err)
+				}
+				var parts []string
+				for _, p := range intakeCPUParts {
+					b.ReportMetric(shares[p.name], "cpu-%-"+p.name)
+					parts = append(parts, fmt.Sprintf("%s %.1f%%", p.name, shares[p.name]))
+				}
+				b.Logf("clients=%d: share of the service's CPU (cumulative, from its CPU profile): %s",
+					clients, strings.Join(parts, ", "))
+			}
 		})
 	}
 	// An OK must mean a committed row; a benchmark that counted refusals
@@ -330,4 +346,52 @@ func (f *pgbenchFloor) tps(b *testing.B, clients, secs int) float64 {
 		b.Fatalf("pgbench tps %q: %v", m[1], err)
 	}
 	return tps
+}
+
+// cpuPart names a part of the service's work by the function whose
+// cumulative CPU time is that part's.
+type cpuPart struct{ name, function string }
+
+// intakeCPUParts are the parts of QueueTicket's cost, from the gRPC and TLS
+// transport to the database write, plus the garbage collector.
+var intakeCPUParts = []cpuPart{
+	{"tls", "crypto/tls.(*Conn).Read"},
+	{"grpc-transport", "google.golang.org/grpc/internal/transport.(*http2Server).HandleStreams"},
+	{"queue-ticket", "redeemer/rpc.(*Server).QueueTicket"},
+	{"decode-and-signature", "redeemer/rpc.DecodeTicket"},
+	{"judge", "redeemer/rpc.(*Server).judge"},
+	{"insert-batches", "redeemer/rpc.(*ticketBatcher).write"},
+	{"gc", "runtime.gcBgMarkWorker"},
+}
+
+// cpuShares reads a CPU profile with go tool pprof and returns each part's
+// cumulative share of the samples, in percent (0 for a function that never
+// showed up).
+func cpuShares(bin, profile string, parts []cpuPart) (map[string]float64, error) {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount", "2000", bin, profile).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go tool pprof: %w: %s", err, out)
+	}
+	// Lines: flat flat% sum% cum cum% name
+	shares := map[string]float64{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[4], "%") {
+			continue
+		}
+		name := strings.Join(f[5:], " ")
+		for _, p := range parts {
+			if name == p.function {
+				v, err := strconv.ParseFloat(strings.TrimSuffix(f[4], "%"), 64)
+				if err != nil {
+					return nil, fmt.Errorf("pprof line %q: %w", line, err)
+				}
+				shares[p.name] = v
+			}
+		}
+	}
+	if len(shares) == 0 {
+		return nil, fmt.Errorf("none of the parts' functions in the profile:\n%s", out)
+	}
+	return shares, nil
 }
