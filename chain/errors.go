@@ -203,9 +203,7 @@ func DecodeRevert(data []byte) string {
 	if len(data) == 0 {
 		return ""
 	}
-	if reason, err := abi.UnpackRevert(data); err == nil {
-		return reason
-	}
+	// Panics first: abi.UnpackRevert decodes them too, in its own words.
 	if len(data) == 36 && hexutil.Encode(data[:4]) == "0x4e487b71" {
 		code := new(big.Int).SetBytes(data[4:])
 		if code.IsUint64() {
@@ -214,6 +212,9 @@ func DecodeRevert(data []byte) string {
 			}
 		}
 		return "panic 0x" + code.Text(16)
+	}
+	if reason, err := abi.UnpackRevert(data); err == nil {
+		return reason
 	}
 	if len(data) >= 4 {
 		return fmt.Sprintf("custom error 0x%08x", binary.BigEndian.Uint32(data[:4]))
