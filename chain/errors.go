@@ -95,6 +95,10 @@ func Classify(err error) Class {
 		return ClassUnavailable
 	}
 	if re != nil {
+		if re.ErrorCode() == methodNotFoundCode {
+			// geth words it "does not exist/is not available": no retry helps.
+			return ClassOther
+		}
 		msg := strings.ToLower(re.Error())
 		for _, s := range unavailableMessages {
 			if strings.Contains(msg, s) {
@@ -114,6 +118,9 @@ var unavailableMessages = []string{
 	"header not found", "unknown block", "missing trie node", "historical state", "not available",
 	"request timed out", "timeout", "internal error", "server error", "bad gateway", "service unavailable",
 }
+
+// methodNotFoundCode is JSON-RPC's "method not found".
+const methodNotFoundCode = -32601
 
 // rateLimitCodes are JSON-RPC codes providers use for rate limits.
 var rateLimitCodes = map[int]bool{-32005: true, -32029: true, 429: true}
