@@ -210,7 +210,14 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 			if !next.IsZero() {
 				timer.Reset(max(time.Until(next), 0))
 			}
-			triggered := false
+			// A failing stage waits out its backoff; new heads do not hurry
+			// a retry.
+			fires := func(tip chain.Head) bool {
+				return failures == 0 && ((spec.OnTip && !sameHead(tip, lastTip)) ||
+					(spec.OnL1 && tip.L1Number != lastTip.L1Number))
+			}
+			// A head that came while the last run was going fires at once.
+			triggered := fires(tip)
 			for !triggered {
 				select {
 				case <-ctx.Done():
@@ -219,12 +226,7 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 					triggered = true
 				case <-changed:
 					tip, changed = p.tips.wait()
-					// A failing stage waits out its backoff; new heads do
-					// not hurry a retry.
-					if failures == 0 && ((spec.OnTip && !sameHead(tip, lastTip)) ||
-						(spec.OnL1 && tip.L1Number != lastTip.L1Number)) {
-						triggered = true
-					}
+					triggered = fires(tip)
 				case <-wake:
 					triggered = failures == 0
 				}
