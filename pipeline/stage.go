@@ -179,6 +179,7 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 	var (
 		lastTip  chain.Head
 		lastRun  time.Time
+		lastEnd  time.Time
 		wakeAt   time.Time
 		failures int
 		firstErr time.Time
@@ -197,7 +198,9 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 			var next time.Time
 			switch {
 			case failures > 0:
-				next = lastRun.Add(spec.Backoff.Delay(failures))
+				// The wait follows the failure: a run that hung until its
+				// timeout is not retried at once.
+				next = lastEnd.Add(spec.Backoff.Delay(failures))
 			default:
 				if spec.Every > 0 {
 					next = lastRun.Add(spec.Every)
@@ -246,7 +249,8 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 		rctx, cancel := context.WithTimeout(chain.WithPriority(ctx, spec.Priority), spec.Timeout)
 		res, err := spec.Stage.Run(rctx, Run{Tip: tip, Lease: lease, First: first})
 		cancel()
-		d := time.Since(lastRun)
+		lastEnd = time.Now()
+		d := lastEnd.Sub(lastRun)
 		if p.obs != nil {
 			p.obs.StageRan(name, d, err)
 		}
