@@ -96,16 +96,18 @@ func (p *Pipeline) followHeads(ctx context.Context, lease *Lease) error {
 	defer timer.Stop()
 	for {
 		var (
-			h   chain.Head
-			err error
+			h     chain.Head
+			err   error
+			start time.Time // after the wait: the next one counts from here
 		)
-		start := time.Now()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+			start = time.Now()
 			h, err = p.readHead(ctx)
 		case h = <-pushed:
+			start = time.Now()
 		}
 		if err == nil && !sameHead(h, last) && !(last.Number > 0 && h.Number < last.Number) {
 			err = p.recordTip(ctx, lease, h)
