@@ -176,11 +176,19 @@ func TestHeadsFollowerUsesPushedHeads(t *testing.T) {
 	tm := startTerm(t, pipeline.Config{PollInterval: time.Second, Subscribe: sub,
 		Stages: []pipeline.Spec{{Stage: s, OnTip: true}}}, nil)
 	eventually(t, 5*time.Second, "the first head", func() bool { _, ok := tm.p.Tip(); return ok })
-	<-subscribed
+	select {
+	case <-subscribed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pipeline did not subscribe")
+	}
 	reads := tm.src.readsSince(time.Time{})
 	for n := uint64(2); n <= 6; n++ {
 		h := mkHead(n, n)
-		push <- h
+		select {
+		case push <- h:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("nobody took pushed head %d", n)
+		}
 		eventually(t, 5*time.Second, fmt.Sprintf("pushed head %d followed", n), func() bool {
 			tip, _ := tm.p.Tip()
 			return tip.Hash == h.Hash

@@ -275,4 +275,68 @@ func TestRetentionPrunesInBatches(t *testing.T) {
 	if res, err := r.Run(ctx, pipeline.Run{Lease: lease}); err != nil || res.Again || e.counts() != want {
 		t.Errorf("run with nothing to prune: %+v, %v", res, err)
 	}
+
+	// A full batch of any one table is enough to ask for another run.
+	round := int64(100)
+	for name, add := range map[string]func(){
+		"ticket_events": func() {
+			ids := e.tickets([20]byte{0xe0}, 1, batch)
+			if _, err := e.st.Q().ExpireQueued(ctx, 5, 100, func(store.Ticket) string { return "validity period over" }); err != nil {
+				t.Fatal(err)
+			}
+			e.exec(`UPDATE ticket_events SET at = now() - interval '2 hours' WHERE ticket_id = ANY($1)`, ids)
+		},
+		"tx_attempts": func() {
+			ids := e.tickets([20]byte{0xa0}, 9, 1)
+			rid := e.redemption(ids[0], [20]byte{0xa0}, batch)
+			if err := e.st.InTx(ctx, func(q store.Q) error {
+				return q.Settle(ctx, store.Settlement{RedemptionID: rid, Status: store.RedemptionDropped, Outcome: "nonce taken",
+					Tickets: []store.TicketOutcome{{TicketID: ids[0], Status: store.StatusFailed, Reason: "gave up"}}})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			e.exec(`UPDATE tx_attempts SET created_at = now() - interval '2 hours' WHERE redemption_id = $1`, rid)
+			// Its events are of a final ticket too: not this table's turn.
+			e.exec(`DELETE FROM ticket_events WHERE ticket_id = $1`, ids[0])
+		},
+		"senders": func() {
+			var states []store.SenderState
+			for i := range batch {
+				states = append(states, store.SenderState{Sender: [20]byte{0x5e, byte(i)}, Deposit: big.NewInt(1),
+					WithdrawRound: new(big.Int), FundsRemaining: big.NewInt(1), ClaimedInRound: new(big.Int),
+					ClaimedByRecipient: new(big.Int), Round: big.NewInt(10), Block: 101})
+			}
+			if _, err := e.st.SaveChainState(ctx, store.ChainState{Senders: states}); err != nil {
+				t.Fatal(err)
+			}
+			e.exec(`UPDATE senders SET wanted_at = now() - interval '10 days' WHERE state_block = 101`)
+		},
+		"redeemed_tickets": func() {
+			var rs []store.RedeemedTicket
+			for range batch {
+				round++
+				rs = append(rs, store.RedeemedTicket{TicketHash: randomHash(t), Sender: senders[4], Round: 2,
+					Block: uint64(round), BlockHash: randomHash(t), TxHash: randomHash(t)})
+			}
+			if err := e.st.InTx(ctx, func(q store.Q) error { _, err := q.RecordRedeemed(ctx, rs); return err }); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		add()
+		first, err := r.Run(ctx, pipeline.Run{Lease: lease})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		second, err := r.Run(ctx, pipeline.Run{Lease: lease})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !first.Again || second.Again {
+			t.Errorf("a full batch of %s only: Again %t then %t, want true then false", name, first.Again, second.Again)
+		}
+		if got := e.counts(); got != want {
+			t.Errorf("after pruning a batch of %s: %+v, want %+v", name, got, want)
+		}
+	}
 }

@@ -264,7 +264,11 @@ func TestWakeSignal(t *testing.T) {
 		t.Fatalf("%d runs without a fire: heads must not wake it", c)
 	}
 	sig.Fire()
-	<-busy
+	select {
+	case <-busy:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fired signal did not run the stage")
+	}
 	for range 5 {
 		sig.Fire() // while the second run is busy: one more run for all of them
 	}
