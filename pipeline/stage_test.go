@@ -21,7 +21,7 @@ var errBroken = errors.New("stage broken on purpose")
 // the heads follower keeps the tip current.
 func TestFailingStageIsolated(t *testing.T) {
 	var healthy atomic.Bool
-	backoff := chain.Backoff{Min: 150 * time.Millisecond, Max: 600 * time.Millisecond}
+	backoff := chain.Backoff{Min: 150 * time.Millisecond, Max: 2 * time.Second}
 	bad := newStage("bad", func(context.Context, pipeline.Run, int) (pipeline.Result, error) {
 		if healthy.Load() {
 			return pipeline.Result{}, nil
@@ -250,7 +250,7 @@ func TestWakeSignal(t *testing.T) {
 	s := newStage("woken", func(_ context.Context, _ pipeline.Run, n int) (pipeline.Result, error) {
 		if n == 1 {
 			close(busy)
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 		}
 		return pipeline.Result{}, nil
 	})
