@@ -94,6 +94,10 @@ func TestHeadsFollowerReadsOncePerPoll(t *testing.T) {
 	if allowed := int(time.Since(from)/poll) + 1; reads > allowed || reads < 3 {
 		t.Errorf("%d head reads in %s at one per %s, want at most %d", reads, time.Since(from), poll, allowed)
 	}
+	// Heads come first in the request budget.
+	if p := tm.src.readPriorities(); len(p) != 1 || p[chain.PriorityCritical] == 0 {
+		t.Errorf("head reads by priority: %v, want all critical", p)
+	}
 }
 
 // TestHeadsFollowerSurvivesReadFailures: while head reads fail, stages go

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"strings"
@@ -45,16 +46,21 @@ func mkHead(n, l1 uint64, fork ...byte) chain.Head {
 // heads is a head source whose answers the test sets: the pipeline's node
 // for runner tests, where what matters is which heads come when.
 type heads struct {
-	mu    sync.Mutex
-	cur   chain.Head
-	err   error
-	reads []time.Time
+	mu         sync.Mutex
+	cur        chain.Head
+	err        error
+	reads      []time.Time
+	priorities map[chain.Priority]int
 }
 
 func (h *heads) LatestHead(ctx context.Context) (chain.Head, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.reads = append(h.reads, time.Now())
+	if h.priorities == nil {
+		h.priorities = map[chain.Priority]int{}
+	}
+	h.priorities[chain.PriorityOf(ctx)]++
 	if h.err != nil {
 		return chain.Head{}, h.err
 	}
@@ -74,6 +80,14 @@ func (h *heads) fail(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.err = err
+}
+
+// readPriorities counts head reads by the request budget priority they
+// asked for.
+func (h *heads) readPriorities() map[chain.Priority]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.priorities)
 }
 
 // readsSince counts head reads at or after t.

@@ -285,10 +285,15 @@ func TestWakeSignal(t *testing.T) {
 // TestAgainRerunsAtOnce: a run that stops at its budget with work left
 // gets the next run right away, with no head and no timer.
 func TestAgainRerunsAtOnce(t *testing.T) {
-	s := newStage("batches", func(_ context.Context, _ pipeline.Run, n int) (pipeline.Result, error) {
+	var wrongPriority atomic.Int32
+	s := newStage("batches", func(ctx context.Context, _ pipeline.Run, n int) (pipeline.Result, error) {
+		if chain.PriorityOf(ctx) != chain.PriorityBackground {
+			wrongPriority.Add(1)
+		}
 		return pipeline.Result{Again: n < 3}, nil
 	})
-	tm := startTerm(t, pipeline.Config{Stages: []pipeline.Spec{{Stage: s, Every: time.Hour}}}, nil)
+	tm := startTerm(t, pipeline.Config{Stages: []pipeline.Spec{
+		{Stage: s, Every: time.Hour, Priority: chain.PriorityBackground}}}, nil)
 	eventually(t, 5*time.Second, "four runs", func() bool { return s.count() == 4 })
 	time.Sleep(200 * time.Millisecond)
 	runs := s.snapshot()
@@ -300,7 +305,13 @@ func TestAgainRerunsAtOnce(t *testing.T) {
 			t.Errorf("run %d at head %d, First %t", i, r.tip.Number, r.first)
 		}
 	}
-	_ = tm
+	// The stage's node calls wait in its place in the request budget.
+	if n := wrongPriority.Load(); n != 0 {
+		t.Errorf("%d runs without the stage's priority", n)
+	}
+	if ok, failed := tm.obs.runs("batches"); ok != 4 || failed != 0 {
+		t.Errorf("observer heard %d good and %d failed runs, want 4 and 0", ok, failed)
+	}
 }
 
 // TestWakeAtAndEvery: a run that asks for a wake-up at a time gets one
