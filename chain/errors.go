@@ -95,6 +95,10 @@ func Classify(err error) Class {
 		return ClassUnavailable
 	}
 	if re != nil {
+		if re.ErrorCode() == methodNotFoundCode {
+			// geth words it "does not exist/is not available": no retry helps.
+			return ClassOther
+		}
 		msg := strings.ToLower(re.Error())
 		for _, s := range unavailableMessages {
 			if strings.Contains(msg, s) {
@@ -114,6 +118,9 @@ var unavailableMessages = []string{
 	"header not found", "unknown block", "missing trie node", "historical state", "not available",
 	"request timed out", "timeout", "internal error", "server error", "bad gateway", "service unavailable",
 }
+
+// methodNotFoundCode is JSON-RPC's "method not found".
+const methodNotFoundCode = -32601
 
 // rateLimitCodes are JSON-RPC codes providers use for rate limits.
 var rateLimitCodes = map[int]bool{-32005: true, -32029: true, 429: true}
@@ -203,9 +210,7 @@ func DecodeRevert(data []byte) string {
 	if len(data) == 0 {
 		return ""
 	}
-	if reason, err := abi.UnpackRevert(data); err == nil {
-		return reason
-	}
+	// Panics first: abi.UnpackRevert decodes them too, in its own words.
 	if len(data) == 36 && hexutil.Encode(data[:4]) == "0x4e487b71" {
 		code := new(big.Int).SetBytes(data[4:])
 		if code.IsUint64() {
@@ -214,6 +219,9 @@ func DecodeRevert(data []byte) string {
 			}
 		}
 		return "panic 0x" + code.Text(16)
+	}
+	if reason, err := abi.UnpackRevert(data); err == nil {
+		return reason
 	}
 	if len(data) >= 4 {
 		return fmt.Sprintf("custom error 0x%08x", binary.BigEndian.Uint32(data[:4]))

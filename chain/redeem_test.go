@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -224,14 +225,37 @@ func TestRevertReasonForUsedTicket(t *testing.T) {
 }
 
 func TestRevertReasonWithoutRevert(t *testing.T) {
-	for _, err := range []error{nil, errors.New("connection refused"), errors.New("nonce too low")} {
+	for _, err := range []error{nil, errors.New("connection refused"), errors.New("nonce too low"),
+		fmt.Errorf("estimate: %w", context.DeadlineExceeded)} {
 		if got := chain.RevertReason(err); got != "" {
 			t.Errorf("RevertReason(%v) = %q, want empty", err, got)
+		}
+		if r := chain.AsRevert(err); r != nil {
+			t.Errorf("AsRevert(%v) = %+v, want nil: not a revert", err, r)
 		}
 	}
 	// A node that sends no data still names the reason in its message.
 	if got := chain.RevertReason(errors.New("execution reverted: ticket is expired")); got != "ticket is expired" {
 		t.Errorf("RevertReason(message only) = %q", got)
+	}
+	// A revert without data and without words is still the chain's refusal:
+	// it has no reason, but it is a revert.
+	for _, err := range []error{
+		rpcError{code: -32000, msg: "execution reverted"},
+		rpcError{code: 3, msg: "execution reverted", data: "0x"},
+		fmt.Errorf("call: %w", rpcError{code: 3, msg: "execution reverted"}),
+	} {
+		r := chain.AsRevert(err)
+		if r == nil {
+			t.Errorf("AsRevert(%v) = nil, want a revert without a reason", err)
+			continue
+		}
+		if r.Reason != "" || len(r.Data) != 0 || chain.Classify(err) != chain.ClassRevert {
+			t.Errorf("AsRevert(%v) = %+v (class %s), want an empty revert", err, r, chain.Classify(err))
+		}
+		if r.Error() != "execution reverted without a reason" {
+			t.Errorf("empty revert reads %q", r.Error())
+		}
 	}
 }
 
@@ -243,6 +267,17 @@ type dataError struct {
 
 func (e dataError) Error() string  { return e.msg }
 func (e dataError) ErrorData() any { return e.data }
+
+// rpcError is a JSON-RPC error answer: code, message and optional data.
+type rpcError struct {
+	code int
+	msg  string
+	data any
+}
+
+func (e rpcError) Error() string  { return e.msg }
+func (e rpcError) ErrorCode() int { return e.code }
+func (e rpcError) ErrorData() any { return e.data }
 
 func TestRevertReasonPayloads(t *testing.T) {
 	errorString := func(reason string) []byte {
@@ -256,7 +291,9 @@ func TestRevertReasonPayloads(t *testing.T) {
 		}
 		return append([]byte{0x08, 0xc3, 0x79, 0xa0}, enc...)
 	}
-	panicCode := append([]byte{0x4e, 0x48, 0x7b, 0x71}, common.LeftPadBytes([]byte{0x11}, 32)...)
+	panicCode := func(code byte) []byte {
+		return append([]byte{0x4e, 0x48, 0x7b, 0x71}, common.LeftPadBytes([]byte{code}, 32)...)
+	}
 	for _, c := range []struct {
 		err  error
 		want string
@@ -264,16 +301,25 @@ func TestRevertReasonPayloads(t *testing.T) {
 		{dataError{"execution reverted", hexutil.Encode(errorString("boom"))}, "boom"},
 		{dataError{"execution reverted", errorString("from bytes")}, "from bytes"},
 		{dataError{"execution reverted", hexutil.Bytes(errorString("from hexutil"))}, "from hexutil"},
-		{dataError{"execution reverted", hexutil.Encode(panicCode)}, "arithmetic underflow or overflow"},
-		// A custom error has no string; nothing to report beyond the message.
-		{dataError{"execution reverted", "0xdeadbeef"}, ""},
-		{dataError{"execution reverted: fallback text", "0xdeadbeef"}, "fallback text"},
+		{dataError{"execution reverted", hexutil.Encode(panicCode(0x11))}, "panic 0x11 (arithmetic underflow or overflow)"},
+		{dataError{"execution reverted", hexutil.Encode(panicCode(0x12))}, "panic 0x12 (division or modulo by zero)"},
+		{dataError{"execution reverted", hexutil.Encode(panicCode(0x99))}, "panic 0x99"},
+		// A custom error has no string: its selector is all there is, and
+		// the data wins over any words in the message.
+		{dataError{"execution reverted", "0xdeadbeef"}, "custom error 0xdeadbeef"},
+		{dataError{"execution reverted: fallback text", "0xdeadbeef"}, "custom error 0xdeadbeef"},
+		{dataError{"execution reverted", "0x0102"}, "malformed revert data 0x0102"},
 		{dataError{"execution reverted: no data", nil}, "no data"},
+		{rpcError{3, "execution reverted: boom", hexutil.Encode(errorString("boom"))}, "boom"},
 		{dataError{"invalid argument", "0x"}, ""},
+		{rpcError{-32602, "invalid argument", hexutil.Encode(errorString("not a revert"))}, ""},
 	} {
 		if got := chain.RevertReason(fmt.Errorf("call: %w", c.err)); got != c.want {
-			t.Errorf("RevertReason(%v, data %v) = %q, want %q", c.err, c.err.(dataError).data, got, c.want)
+			t.Errorf("RevertReason(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+	if got := chain.DecodeRevert(nil); got != "" {
+		t.Errorf("DecodeRevert(nil) = %q, want empty", got)
 	}
 }
 

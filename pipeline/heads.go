@@ -101,15 +101,16 @@ func (p *Pipeline) followHeads(ctx context.Context, lease *Lease) error {
 			h         chain.Head
 			err       error
 			wasPushed bool
+			start     time.Time // after the wait: the next one counts from here
 		)
-		start := time.Now()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+			start = time.Now()
 			h, err = p.readHead(ctx)
 		case h = <-pushed:
-			wasPushed = true
+			start, wasPushed = time.Now(), true
 		}
 		if err == nil && !sameHead(h, last) && !(last.Number > 0 && h.Number < last.Number) {
 			err = p.recordTip(ctx, lease, h)

@@ -182,6 +182,7 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 	var (
 		lastTip  chain.Head
 		lastRun  time.Time
+		lastEnd  time.Time
 		wakeAt   time.Time
 		failures int
 		again    = true // the first run happens at once
@@ -205,7 +206,9 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 			var next time.Time
 			switch {
 			case failures > 0:
-				next = lastRun.Add(spec.Backoff.Delay(failures))
+				// The wait follows the failure: a run that hung until its
+				// timeout is not retried at once.
+				next = lastEnd.Add(spec.Backoff.Delay(failures))
 			default:
 				if spec.Every > 0 {
 					next = lastRun.Add(spec.Every)
@@ -218,7 +221,14 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 			if !next.IsZero() {
 				timer.Reset(max(time.Until(next), 0))
 			}
-			triggered := false
+			// A failing stage waits out its backoff; new heads do not hurry
+			// a retry.
+			fires := func(tip chain.Head) bool {
+				return failures == 0 && ((spec.OnTip && !sameHead(tip, lastTip)) ||
+					(spec.OnL1 && tip.L1Number != lastTip.L1Number))
+			}
+			// A head that came while the last run was going fires at once.
+			triggered := fires(tip)
 			for !triggered {
 				select {
 				case <-ctx.Done():
@@ -227,12 +237,7 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 					triggered = true
 				case <-changed:
 					tip, changed = p.tips.wait()
-					// A failing stage waits out its backoff; new heads do
-					// not hurry a retry.
-					if failures == 0 && ((spec.OnTip && !sameHead(tip, lastTip)) ||
-						(spec.OnL1 && tip.L1Number != lastTip.L1Number)) {
-						triggered = true
-					}
+					triggered = fires(tip)
 				case <-wake:
 					triggered = failures == 0
 				}
@@ -252,7 +257,8 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 		rctx, cancel := context.WithTimeout(chain.WithPriority(ctx, spec.Priority), spec.Timeout)
 		res, err := spec.Stage.Run(rctx, Run{Tip: tip, Lease: lease, First: first})
 		cancel()
-		d := time.Since(lastRun)
+		lastEnd = time.Now()
+		d := lastEnd.Sub(lastRun)
 		if p.obs != nil {
 			p.obs.StageRan(name, d, err)
 		}
