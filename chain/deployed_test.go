@@ -165,7 +165,7 @@ func TestClaimableReserveUnderflowsWhenPoolGrows(t *testing.T) {
 	if err == nil {
 		t.Fatal("claimableReserve answered after the pool grew past the recipient's claim")
 	}
-	if got := chain.RevertReason(err); got != "arithmetic underflow or overflow" {
+	if got := chain.RevertReason(err); !strings.Contains(got, "arithmetic underflow or overflow") {
 		t.Fatalf("claimableReserve revert reason %q (error %v), want the arithmetic underflow panic", got, err)
 	}
 	if alloc := e.livepeerAllocation(sender.Address, recipient); alloc.Sign() != 0 {
@@ -175,7 +175,7 @@ func TestClaimableReserveUnderflowsWhenPoolGrows(t *testing.T) {
 	// The deposit is empty, so this ticket needs the reserve.
 	tk, sig, rnd = e.ticket(sender, eth(1))
 	_, err = e.redeem(tk, sig, rnd)
-	if got := chain.RevertReason(err); got != "arithmetic underflow or overflow" {
+	if got := chain.RevertReason(err); !strings.Contains(got, "arithmetic underflow or overflow") {
 		t.Fatalf("redemption drawing on the reserve: reason %q (error %v), want the arithmetic underflow panic", got, err)
 	}
 

@@ -369,7 +369,7 @@ func TestNodeCallManyMulticallAndBatch(t *testing.T) {
 		{To: a.TicketBroker, Data: e.overflowCall()},
 		{To: a.RoundsManager, Data: pack(roundsABI.Pack, "blockHashForRound", big.NewInt(1))},
 	}
-	wantReasons := []string{"", "", "", "", "msg.value does not equal deposit + reserve",
+	wantReasons := []string{"", "", "", "", "msg.value does not equal sum of deposit amount and reserve amount",
 		"panic 0x11 (arithmetic underflow or overflow)", ""}
 	wantFail := []bool{false, false, false, true, true, true, false}
 

@@ -196,12 +196,6 @@ func (p *Pipeline) runStage(ctx context.Context, lease *Lease, spec Spec) error 
 	}
 	for {
 		tip, changed := p.tips.wait()
-		// A head that arrived while the stage ran closed a channel nobody
-		// waited on: it triggers the next run now, not at the head after.
-		if !again && failures == 0 && ((spec.OnTip && !sameHead(tip, lastTip)) ||
-			(spec.OnL1 && tip.L1Number != lastTip.L1Number)) {
-			again = true
-		}
 		if !again {
 			var next time.Time
 			switch {

@@ -76,7 +76,7 @@ func TestFailingStageIsolated(t *testing.T) {
 	if st["good"].Done.Number != last || st["good"].Failures != 0 || st["heads"].Done.Number != last {
 		t.Errorf("status %+v, want good and heads done at %d", st, last)
 	}
-	if n := tm.logs.count("stage failing; retrying its own work", "stage=bad"); n != 1 {
+	if n := tm.logs.count("stage failing; it retries its own work, the others go on", "stage=bad"); n != 1 {
 		t.Errorf("logged the failure %d times, want once when it started", n)
 	}
 
