@@ -21,14 +21,21 @@ var targets = []target{
 	{"BenchmarkFloatFanout/one-sender", "p99-ms", true, 5, "one sender's change reaches its stream, p99 ≤ 5 ms"},
 	{"BenchmarkDueToBroadcast", "x-floor", true, 1.0, "due ticket broadcast within one poll interval (p99)"},
 	{"BenchmarkRecovery", "ready-ms", true, 3000, "SIGKILL with 100k queued, 1k in limbo: correct floats ≤ 3 s after restart"},
+	{"BenchmarkRemoteNode", "idle-calls-per-block", true, 0.5, "remote node, idle: node calls per L2 block ≤ 0.5"},
+	{"BenchmarkRemoteNode", "idle-max-lag-blocks", true, 8, "remote node, idle: the leader's head lag ≤ 8 blocks"},
+	{"BenchmarkRemoteNode", "load-max-lag-blocks", true, 8, "remote node, 5 tickets/s: the leader's head lag ≤ 8 blocks"},
+	{"BenchmarkRemoteNode", "due-to-mined-max-blocks", true, 10, "remote node, 5 tickets/s: every ticket mined ≤ 10 blocks after due"},
+	{"BenchmarkRemoteNode", "queue-p99-ms", true, 1000, "remote node, 5 tickets/s: QueueTicket p99 ≤ 1 s"},
 }
 
 // about says what each benchmark measures and what its floor is.
 var about = map[string]string{
 	"BenchmarkIntake": "QueueTicket over TLS through the real binary (`redeemer dev`), full validation " +
-		"(decode, signature recovery, usedTickets and round reads from the node, the committed insert), " +
-		"at 1 and 16 concurrent callers for a fixed time. Floor: pgbench committing a single-row upsert " +
-		"into a table shaped like `tickets`, same server, same concurrency, measured right after.",
+		"(decode, signature recovery, round, sender and used-ness judged from the state the leader stores, " +
+		"no node call, the committed insert with the exposure cap), at 1 and 16 concurrent callers for a " +
+		"fixed time. Floor: pgbench committing a single-row upsert into a table shaped like `tickets`, same " +
+		"server, same concurrency, measured right after. `cpu-%-*`: each part's cumulative share of the " +
+		"service's CPU in a profile of the 16-client phase (the dev process: service and simulated chain).",
 	"BenchmarkFloatFanout": "10,000 MonitorMaxFloat streams (1,000 senders × 10 client connections) on " +
 		"`redeemer serve`. `round`: a new round that resizes the transcoder pool changes every float; " +
 		"time from the commit of the new state until the last stream has its value. `one-sender`: one " +
@@ -40,8 +47,16 @@ var about = map[string]string{
 		"the same server and connections (transport with no work behind it); a raw pgx SELECT of the " +
 		"same row at 16 clients is shown beside it.",
 	"BenchmarkDueToBroadcast": "Wall time from a ticket's due block being visible at the node to its " +
-		"redemption transaction being accepted by the node (`tx_attempts.sent_at`), with the poller and " +
-		"worker as `serve` runs them. Floor: the poll interval, which is also the target.",
+		"redemption transaction being accepted by the node (`tx_attempts.sent_at`), with the pipeline as " +
+		"`serve` runs it on heads pushed over the node's websocket (`--eth-ws-url`). Floor: the poll " +
+		"interval (250 ms), which is also the target.",
+	"BenchmarkRemoteNode": "`redeemer serve` against the dev chain through the project's node proxy " +
+		"acting as a hosted Arbitrum endpoint: 150 ms per request, 25 requests a second (HTTP 429 above), " +
+		"250 ms blocks with the L1 number advancing every fourth, `--eth-max-rps 20`. Two minutes idle, " +
+		"then two minutes of 5 winning tickets a second from 4 senders (each due 2 L1 blocks after it is " +
+		"queued), then up to two minutes to settle. Calls are counted at the proxy (each element of a " +
+		"batch counts); lag is the leader's `redeemer_head_lag_blocks`, sampled every second; due-to-mined " +
+		"is the block that mined a ticket less its due block. No floor: the targets are absolute.",
 	"BenchmarkRecovery": "`redeemer serve` killed with SIGKILL over a database holding 100,000 queued and " +
 		"1,000 in-limbo tickets, then started again: time until MaxFloat answers the correct value (in-limbo " +
 		"amounts subtracted) for every sender. Floor: the same restart over a database with no tickets.",
