@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,14 +9,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/uuid"
 
 	"redeemer/chain"
 	"redeemer/monitor"
 	"redeemer/pipeline"
 	"redeemer/queue"
-	"redeemer/store"
 )
 
 // redeemFlags tune the leader's pipeline: following the chain and
@@ -74,21 +71,8 @@ func (f *redeemFlags) maxFeeCap() (*big.Int, error) {
 	return wei, nil
 }
 
-// leaderDeps are what the pipeline is built from.
-type leaderDeps struct {
-	st        *store.Store
-	node      *chain.Node
-	subscribe pipeline.Subscribe // nil: heads are polled only
-	contracts chain.Addresses
-	recipient common.Address
-	key       *ecdsa.PrivateKey
-	chainID   *big.Int
-}
-
-// newPipeline builds the leader's pipeline: the heads follower and the
-// stages, each with its trigger, deadline and place in the request budget.
-// o (nil: none) gets metrics and the leader's state.
-func newPipeline(log *slog.Logger, f *redeemFlags, d leaderDeps, o *ops) (*pipeline.Pipeline, error) {
+// newPipeline builds the leader's stages from the service's parts and flags.
+func newPipeline(log *slog.Logger, f *redeemFlags, d serviceDeps, o *ops) (*pipeline.Pipeline, error) {
 	feeCap, err := f.maxFeeCap()
 	if err != nil {
 		return nil, err

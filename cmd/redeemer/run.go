@@ -43,8 +43,7 @@ func runService(ctx context.Context, log *slog.Logger, f *serviceFlags, rf *rede
 	if err := fl.registerMetrics(o); err != nil {
 		return err
 	}
-	p, err := newPipeline(log, rf, leaderDeps{st: d.st, node: d.node, subscribe: d.subscribe, contracts: d.contracts,
-		recipient: d.recipient, key: d.key, chainID: d.chainID}, o)
+	p, err := newPipeline(log, rf, d, o)
 	if err != nil {
 		return err
 	}
