@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"redeemer/chain"
-	"redeemer/rpc/ratelog"
+	"redeemer/pipeline/ratelog"
 	"redeemer/store"
 )
 

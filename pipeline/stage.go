@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"redeemer/chain"
-	"redeemer/rpc/ratelog"
+	"redeemer/pipeline/ratelog"
 	"redeemer/store"
 )
 

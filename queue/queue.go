@@ -16,7 +16,7 @@ import (
 
 	"redeemer/chain"
 	"redeemer/pipeline"
-	"redeemer/rpc/ratelog"
+	"redeemer/pipeline/ratelog"
 	"redeemer/store"
 )
 

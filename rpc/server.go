@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"redeemer/chain"
+	"redeemer/pipeline/ratelog"
 	"redeemer/rpc/pb"
-	"redeemer/rpc/ratelog"
 	"redeemer/store"
 )
 

@@ -5,9 +5,9 @@
 // often the previous state was reported.
 //
 // Both write through the *slog.Logger they are given, so every line goes to
-// the handler the command configured. It lives under rpc because intake
-// refusals are its first user; it imports nothing of the project, so any
-// package may use it.
+// the handler the command configured. It lives under pipeline, whose stage
+// and head failures are its main users; it imports nothing of the project,
+// so intake's refusals use it too.
 package ratelog
 
 import (
