@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"log/slog"
 	"math/big"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"redeemer/chain"
 	"redeemer/chain/devchain"
@@ -404,4 +407,72 @@ func TestRecoverRebroadcastsCommittedTransaction(t *testing.T) {
 	if hash == (common.Hash{}) {
 		t.Fatal("redemption not recorded as mined")
 	}
+}
+
+// TestReorgAfterSettle: a redemption settled at its confirmations whose
+// block then leaves the chain before the finalized block covers it is
+// noticed, counted once in reorgs_after_settle and logged at error, and
+// followed to the block where its transaction lands on the new branch; its
+// ticket is paid once on the final chain and the amounts stay exact.
+func TestReorgAfterSettle(t *testing.T) {
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOpts{cfg: Config{Confirmations: 1, Metrics: m}})
+	nt := e.queue(e.dc.Senders()[0].Key, face, e.head().Number+1)
+	claimHead := e.step()
+	for i := 0; i < 6 && e.get(nt).Status != store.StatusRedeemed; i++ {
+		e.step()
+	}
+	status, block, settledIn := e.redemptionOf(nt)
+	if e.get(nt).Status != store.StatusRedeemed || status != string(store.RedemptionConfirmed) {
+		t.Fatalf("ticket %s, redemption %s: want settled before the reorg", e.get(nt).Status, status)
+	}
+	var finalized *int64
+	if err := e.st.Pool().QueryRow(e.ctx, `SELECT finalized_block FROM tickets t JOIN redemptions r ON r.id = t.redemption_id
+		WHERE t.ticket_hash = $1`, nt.TicketHash[:]).Scan(&finalized); err != nil {
+		t.Fatal(err)
+	}
+	if finalized != nil {
+		t.Fatalf("redemption finalized at %d already; the test needs it settled and not yet final", *finalized)
+	}
+
+	// A longer branch from before the block that settled it.
+	old := e.head()
+	if err := e.dc.Backend().Fork(claimHead.Hash); err != nil {
+		t.Fatal(err)
+	}
+	for range old.Number - claimHead.Number + 1 {
+		e.dc.Commit()
+	}
+	if h := e.dc.HeadAt(new(big.Int).SetUint64(block)); h.Hash == settledIn {
+		t.Fatal("test setup: the settling block is still canonical")
+	}
+	for i := 0; i < 10; i++ {
+		e.step()
+		if s, _, h := e.redemptionOf(nt); s == string(store.RedemptionConfirmed) && h != settledIn &&
+			e.get(nt).Status == store.StatusRedeemed {
+			break
+		}
+	}
+	status, block, hash := e.redemptionOf(nt)
+	if got := e.get(nt); got.Status != store.StatusRedeemed || status != string(store.RedemptionConfirmed) || hash == settledIn {
+		t.Fatalf("ticket %s (%s), redemption %s in %s: want redeemed, confirmed on the new branch", got.Status, got.LastError, status, hash)
+	}
+	if canonical := e.dc.HeadAt(new(big.Int).SetUint64(block)); canonical.Hash != hash {
+		t.Fatalf("redemption recorded in block %s, the canonical block %d is %s", hash, block, canonical.Hash)
+	}
+	if n := testutil.ToFloat64(m.ReorgsAfterSettle); n != 1 {
+		t.Fatalf("reorgs_after_settle %v, want 1", n)
+	}
+	moved := len(e.logs.logged(slog.LevelError, "settled redemption moved to another block before it was finalized"))
+	reopened := len(e.logs.logged(slog.LevelError, "settled redemption re-opened after a reorg"))
+	if moved+reopened == 0 {
+		t.Fatal("the lost settling block was not logged at error")
+	}
+	if n := e.redeemedLogs(nt); n != 1 {
+		t.Fatalf("%d WinningTicketRedeemed logs of the ticket on the final chain, want 1", n)
+	}
+	e.checkAmountsInvariant()
 }

@@ -47,11 +47,15 @@ type TrackStage struct {
 	// finalizedServed is false once the node answered the finalized tag
 	// with nothing: settled redemptions are then final at Confirmations.
 	finalizedServed bool
+	// lostBlock holds the settled redemptions (with the block) whose block
+	// this term saw leave the chain, so a case that lasts several runs
+	// counts once.
+	lostBlock map[lostKey]bool
 }
 
 // TrackStage returns the stage.
 func (r *Redeemer) TrackStage() *TrackStage {
-	return &TrackStage{r: r, dropSince: map[int64]uint64{}, finalizedServed: true}
+	return &TrackStage{r: r, dropSince: map[int64]uint64{}, finalizedServed: true, lostBlock: map[lostKey]bool{}}
 }
 
 // Name implements pipeline.Stage.
@@ -457,7 +461,7 @@ func (s *TrackStage) trackSettled(ctx context.Context, run pipeline.Run, red *st
 		}
 		return run.Lease.Fenced(ctx, func(q store.Q) error { return q.MarkFinalized(ctx, red.ID, final) })
 	case rc != nil:
-		r.cfg.Metrics.reorgAfterSettle()
+		s.lost(red)
 		r.log.Error("settled redemption moved to another block before it was finalized", "redemption", red.ID,
 			"from_block", red.MinedBlock, "to_block", rc.BlockNumber, "tx_hash", rc.TxHash.Hex())
 		return run.Lease.Fenced(ctx, func(q store.Q) error {
@@ -466,7 +470,7 @@ func (s *TrackStage) trackSettled(ctx context.Context, run pipeline.Run, red *st
 	}
 	// The block that settled it is gone. Its tickets stay redeemed if the
 	// chain still shows them used; otherwise the redemption opens again.
-	r.cfg.Metrics.reorgAfterSettle()
+	s.lost(red)
 	tickets, err := r.st.Q().RedemptionTickets(ctx, red.ID)
 	if err != nil {
 		return err
@@ -504,6 +508,21 @@ func (s *TrackStage) trackSettled(ctx context.Context, run pipeline.Run, red *st
 	r.log.Error("settled redemption re-opened after a reorg", "redemption", red.ID, "tickets", len(ids),
 		"block", red.MinedBlock)
 	return nil
+}
+
+type lostKey struct {
+	id    int64
+	block common.Hash
+}
+
+// lost counts a settled redemption whose block left the chain, once per
+// block lost.
+func (s *TrackStage) lost(red *store.Redemption) {
+	k := lostKey{red.ID, common.Hash(red.MinedBlockHash)}
+	if !s.lostBlock[k] {
+		s.lostBlock[k] = true
+		s.r.cfg.Metrics.reorgAfterSettle()
+	}
 }
 
 // reprice replaces the latest attempt at the same nonce with higher fees.
