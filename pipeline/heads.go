@@ -12,13 +12,24 @@ import (
 	"redeemer/store"
 )
 
-// tips holds the latest head and wakes whoever waits for a newer one.
+// tips holds the latest head and wakes whoever waits for a newer one. It
+// remembers when each recent tip was first seen, for a stage's lag.
 type tips struct {
 	mu      sync.Mutex
 	cur     chain.Head
 	has     bool
 	changed chan struct{}
+	seen    []seenTip // oldest first, at most maxSeen
 }
+
+type seenTip struct {
+	at   time.Time
+	head chain.Head
+}
+
+// maxSeen is how many tips are remembered: at one a second, a quarter of
+// an hour, far more than any stage's pace.
+const maxSeen = 1024
 
 func newTips() *tips { return &tips{changed: make(chan struct{})} }
 
@@ -29,6 +40,23 @@ func (t *tips) set(h chain.Head) {
 	t.cur, t.has = h, true
 	close(t.changed)
 	t.changed = make(chan struct{})
+	if len(t.seen) == maxSeen {
+		t.seen = append(t.seen[:0], t.seen[1:]...)
+	}
+	t.seen = append(t.seen, seenTip{at: time.Now(), head: h})
+}
+
+// seenBy returns the newest tip first seen at or before at; false when
+// every remembered tip came later.
+func (t *tips) seenBy(at time.Time) (chain.Head, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.seen) - 1; i >= 0; i-- {
+		if !t.seen[i].at.After(at) {
+			return t.seen[i].head, true
+		}
+	}
+	return chain.Head{}, false
 }
 
 // wait returns the tip and a channel closed when it changes.

@@ -45,6 +45,9 @@ type Pipeline struct {
 	obs  Observer
 	tips *tips
 
+	// pace is each stage's MinInterval: the least time between its runs.
+	pace map[string]time.Duration
+
 	mu     sync.Mutex
 	status map[string]StageStatus
 }
@@ -67,15 +70,31 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Leader.Logger = cfg.Logger
-	names := map[string]bool{"heads": true}
+	pace := map[string]time.Duration{"heads": 0}
 	for _, s := range cfg.Stages {
-		if s.Stage == nil || names[s.Stage.Name()] {
-			return nil, fmt.Errorf("pipeline: stage missing or named twice")
+		if s.Stage == nil {
+			return nil, fmt.Errorf("pipeline: stage missing")
 		}
-		names[s.Stage.Name()] = true
+		if _, dup := pace[s.Stage.Name()]; dup {
+			return nil, fmt.Errorf("pipeline: stage %q named twice", s.Stage.Name())
+		}
+		pace[s.Stage.Name()] = s.MinInterval
 	}
 	return &Pipeline{cfg: cfg, log: cfg.Logger.With("component", "pipeline"), obs: cfg.Observer,
-		tips: newTips(), status: map[string]StageStatus{}}, nil
+		tips: newTips(), pace: pace, status: map[string]StageStatus{}}, nil
+}
+
+// Owed is the head a stage should have done by now: the newest tip first
+// seen at least its pace (MinInterval) ago. A stage paced to run every
+// few seconds is that far behind the tip by design; only what it is behind
+// the head it owes is lag. False when no tip is that old yet, or the stage
+// is unknown.
+func (p *Pipeline) Owed(stage string, now time.Time) (chain.Head, bool) {
+	pace, ok := p.pace[stage]
+	if !ok {
+		return chain.Head{}, false
+	}
+	return p.tips.seenBy(now.Add(-pace))
 }
 
 // Tip is the latest head the pipeline has seen, and false before the first.

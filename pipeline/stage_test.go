@@ -466,3 +466,63 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestOwedAllowsTheStagesPace: a stage paced to run at most every interval
+// owes the tip seen an interval ago, so on schedule it is never more than
+// one run's worth of heads behind what it owes, though it trails the tip by
+// its pace; a stage that stops completing runs falls ever further behind
+// what it owes.
+func TestOwedAllowsTheStagesPace(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	paced := newStage("paced", nil)
+	var stuck atomic.Bool
+	stalls := newStage("stalls", func(ctx context.Context, _ pipeline.Run, _ int) (pipeline.Result, error) {
+		if stuck.Load() {
+			<-ctx.Done()
+			return pipeline.Result{}, ctx.Err()
+		}
+		return pipeline.Result{}, nil
+	})
+	tm := startTerm(t, pipeline.Config{PollInterval: 5 * time.Millisecond, Stages: []pipeline.Spec{
+		{Stage: paced, OnTip: true, MinInterval: interval},
+		{Stage: stalls, OnTip: true, Timeout: time.Minute},
+	}}, nil)
+	if _, ok := tm.p.Owed("unknown", time.Now()); ok {
+		t.Error("an unknown stage owes a head")
+	}
+	behind := func(stage string) (owed, done uint64) {
+		o, ok := tm.p.Owed(stage, time.Now())
+		if !ok {
+			return 0, 0
+		}
+		return o.Number, tm.p.Status()[stage].Done.Number
+	}
+	var n uint64 = 1
+	var worstPaced, trailPaced uint64
+	for time.Since(tm.start) < 2*time.Second {
+		n++
+		tm.src.set(mkHead(n, n))
+		time.Sleep(10 * time.Millisecond)
+		if n == 100 {
+			stuck.Store(true)
+		}
+		if owed, done := behind("paced"); owed > done {
+			worstPaced = max(worstPaced, owed-done)
+		}
+		if tip, ok := tm.p.Tip(); ok {
+			trailPaced = max(trailPaced, tip.Number-tm.p.Status()["paced"].Done.Number)
+		}
+	}
+	// Heads come every ~10 ms: an interval is ~30 of them; a run's worth
+	// of lateness is a few.
+	if trailPaced < 15 {
+		t.Errorf("the paced stage trailed the tip by at most %d heads; the test expects its pace to show", trailPaced)
+	}
+	if worstPaced > 15 {
+		t.Errorf("the paced stage was %d heads behind what it owes, want a few at most (it trailed the tip by %d)", worstPaced, trailPaced)
+	}
+	owed, done := behind("stalls")
+	if owed < done+50 {
+		t.Errorf("a stage stuck since head ~100 owes %d and has done %d: its lag must show", owed, done)
+	}
+}

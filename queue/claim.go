@@ -10,6 +10,7 @@ import (
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/sync/errgroup"
 
 	"redeemer/chain"
 	"redeemer/monitor"
@@ -158,6 +159,11 @@ func (s *ClaimStage) Run(ctx context.Context, run pipeline.Run) (pipeline.Result
 	if err != nil {
 		return pipeline.Result{}, err
 	}
+	if len(cands) > 0 {
+		// What a claim needs besides the estimates is read beside them,
+		// not after: one round trip to a remote node instead of three.
+		p.prefetch(ctx)
+	}
 	cands, wait, err := p.estimate(ctx, cands)
 	if err != nil {
 		return pipeline.Result{}, err
@@ -191,6 +197,9 @@ type pass struct {
 	r   *Redeemer
 	run pipeline.Run
 	now time.Time
+	// sendParams, once prefetch started, delivers the fees and the
+	// account's pending nonce a claim is signed with.
+	sendParams chan sendParams
 
 	postpone []store.Postponement
 	end      []store.Ending
@@ -381,20 +390,51 @@ func (p *pass) economic(ctx context.Context, cands []candidate) ([]candidate, er
 	return out, nil
 }
 
+// sendParams are the fees and the account's pending nonce at the node.
+type sendParams struct {
+	tipCap, feeCap *big.Int
+	nonce          uint64
+	err            error
+}
+
+// prefetch starts reading the fees and the pending nonce.
+func (p *pass) prefetch(ctx context.Context) {
+	p.sendParams = make(chan sendParams, 1)
+	go func() {
+		var sp sendParams
+		var g errgroup.Group
+		g.Go(func() (err error) {
+			sp.tipCap, sp.feeCap, err = p.r.fees(ctx, p.run.Tip)
+			return err
+		})
+		g.Go(func() (err error) {
+			sp.nonce, err = p.r.node.PendingNonce(ctx, p.r.Account())
+			return err
+		})
+		sp.err = g.Wait()
+		p.sendParams <- sp
+	}()
+}
+
 // submit claims cands into one transaction: the tickets are locked, the
 // nonce taken, the transaction signed and stored, the tickets moved into
 // limbo, all in one fenced transaction; only then is it broadcast.
 func (p *pass) submit(ctx context.Context, cands []candidate) error {
 	r := p.r
-	tipCap, feeCap, err := r.fees(ctx, p.run.Tip)
-	if err != nil {
-		return err
+	if p.sendParams == nil {
+		p.prefetch(ctx)
 	}
+	var sp sendParams
+	select {
+	case sp = <-p.sendParams:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if sp.err != nil {
+		return sp.err
+	}
+	tipCap, feeCap, chainNonce := sp.tipCap, sp.feeCap, sp.nonce
 	account := r.Account()
-	chainNonce, err := r.node.PendingNonce(ctx, account)
-	if err != nil {
-		return err
-	}
 	byID := make(map[int64]candidate, len(cands))
 	ids := make([]int64, len(cands))
 	for i, c := range cands {
@@ -408,7 +448,7 @@ func (p *pass) submit(ctx context.Context, cands []candidate) error {
 		nonce    uint64
 		gasLimit uint64
 	)
-	err = p.run.Lease.Fenced(ctx, func(q store.Q) error {
+	err := p.run.Lease.Fenced(ctx, func(q store.Q) error {
 		var err error
 		if locked, err = q.LockQueuedTickets(ctx, ids); err != nil || len(locked) == 0 {
 			return err

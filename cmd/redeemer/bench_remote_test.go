@@ -104,7 +104,7 @@ func (rr remoteRun) run(t testing.TB) remoteResult {
 		"--grpc-addr", grpcAddr, "--data-dir", t.TempDir(),
 		"--metrics-addr", "127.0.0.1:0", "--log-format", "json",
 		"--eth-max-rps", fmt.Sprint(rr.ServeRPS), "--eth-timeout", "5s",
-		"--poll-interval", "1s", "--logs-interval", "2s", "--confirmations", "3",
+		"--confirmations", "3",
 	})
 	srv.waitMsg(t, "became leader: this replica redeems tickets", 60*time.Second)
 	srv.waitMsg(t, "gRPC server listening", 60*time.Second)

@@ -42,7 +42,7 @@ func (f *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "127.0.0.1:9102",
 		"address of the HTTP server for /metrics, /healthz and /readyz (empty: none; port 0 picks a free one)")
 	fs.DurationVar(&f.maxHeadLag, "max-head-lag", 2*time.Minute,
-		"the leader reports not ready while the chain head it has processed is this far behind the node's, by block time (0: no limit)")
+		"the leader reports not ready while its pipeline is this far behind the heads it owes, by block time (0: no limit)")
 	fs.BoolVar(&f.pprof, "pprof", false,
 		"also serve Go's profiler under /debug/pprof/ on --metrics-addr (keep that address private)")
 }
@@ -493,40 +493,52 @@ func (o *ops) nodeHead(ctx context.Context) (chain.Head, error) {
 // expiry move with the L1 number, housekeeping with the clock.
 var lagStages = []string{"heads", "senders", "track"}
 
-// processed is the leader's processed head: the oldest of the lag stages'
-// last done heads; the tip is the newest head seen.
-func processed(pipe *pipeline.Pipeline) (head, tip chain.Head, ok bool) {
+// progress is how far the leader's pipeline has come.
+type progress struct {
+	// tip is the newest head seen; done the oldest head a lag stage has
+	// done (its processed head).
+	tip, done chain.Head
+	// lagBlocks and lag are how far the slowest lag stage is behind the
+	// head it owes (pipeline.Owed): a stage paced to run every few seconds
+	// (sender state, --logs-interval) is behind the tip by that much by
+	// design, which is not lag; a stage that fails or runs slow is.
+	lagBlocks uint64
+	lag       time.Duration
+}
+
+// processed reads the leader's progress; false before every lag stage has
+// done a head.
+func processed(pipe *pipeline.Pipeline, now time.Time) (progress, bool) {
+	var pr progress
 	if pipe == nil {
-		return head, tip, false
+		return pr, false
 	}
-	tip, ok = pipe.Tip()
+	tip, ok := pipe.Tip()
 	if !ok {
-		return head, tip, false
+		return pr, false
 	}
+	pr.tip, pr.done = tip, tip
 	status := pipe.Status()
-	head = tip
 	for _, name := range lagStages {
 		s, found := status[name]
 		if !found || s.Done.Hash == (common.Hash{}) {
-			return head, tip, false
+			return pr, false
 		}
-		if s.Done.Number < head.Number {
-			head = s.Done
+		if s.Done.Number < pr.done.Number {
+			pr.done = s.Done
+		}
+		owed, ok := pipe.Owed(name, now)
+		if !ok {
+			continue
+		}
+		if owed.Number > s.Done.Number {
+			pr.lagBlocks = max(pr.lagBlocks, owed.Number-s.Done.Number)
+		}
+		if owed.Time > s.Done.Time {
+			pr.lag = max(pr.lag, time.Duration(owed.Time-s.Done.Time)*time.Second)
 		}
 	}
-	return head, tip, true
-}
-
-// headLag is how far the processed head trails the tip, in blocks and in
-// block time; never negative.
-func headLag(processed, tip chain.Head) (blocks uint64, d time.Duration) {
-	if tip.Number > processed.Number {
-		blocks = tip.Number - processed.Number
-	}
-	if tip.Time > processed.Time {
-		d = time.Duration(tip.Time-processed.Time) * time.Second
-	}
-	return blocks, d
+	return pr, true
 }
 
 // checkPipeline reports a leader that follows no head yet, whose head
@@ -538,14 +550,13 @@ func (o *ops) checkPipeline(pipe *pipeline.Pipeline) error {
 	if s := pipe.Status()["heads"]; s.Failures > 0 {
 		return fmt.Errorf("node: head reads failing (%d in a row): %s", s.Failures, s.LastErr)
 	}
-	head, tip, ok := processed(pipe)
+	pr, ok := processed(pipe, time.Now())
 	if !ok {
 		return errors.New("this replica leads but has processed no head yet")
 	}
-	blocks, d := headLag(head, tip)
-	if o.maxHeadLag > 0 && d > o.maxHeadLag {
-		return fmt.Errorf("processed head %d is %d blocks (%s) behind the node's head %d; limit %s",
-			head.Number, blocks, d, tip.Number, o.maxHeadLag)
+	if o.maxHeadLag > 0 && pr.lag > o.maxHeadLag {
+		return fmt.Errorf("pipeline: %d blocks (%s) behind the heads it owes (processed head %d, node's head %d); limit %s",
+			pr.lagBlocks, pr.lag, pr.done.Number, pr.tip.Number, o.maxHeadLag)
 	}
 	return nil
 }
@@ -578,8 +589,10 @@ func newOpsCollector(o *ops) *opsCollector {
 		nodeHead: desc("node_head_number", "The Ethereum node's latest block number."),
 		processed: desc("processed_head_number",
 			"The leader's processed head: the oldest last-done head of the heads, senders and track stages (leader only)."),
-		lagBlocks: desc("head_lag_blocks", "Blocks between the node's head and the processed head (leader only)."),
-		lagS:      desc("head_lag_seconds", "Block time between the node's head and the processed head (leader only)."),
+		lagBlocks: desc("head_lag_blocks",
+			"Blocks the slowest of the heads, senders and track stages is behind the head it owes: the tip seen its pace ago (--logs-interval for senders, 1s for track; leader only)."),
+		lagS: desc("head_lag_seconds",
+			"Block time the slowest of the heads, senders and track stages is behind the head it owes (leader only)."),
 	}
 }
 
@@ -608,11 +621,11 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 		})
 	})
 	leader, pipe := o.leaderState()
-	head, tip, ok := processed(pipe)
+	pr, ok := processed(pipe, time.Now())
 	if leader && ok {
 		// The leader knows the node's head from its own reads: a scrape
 		// costs the node nothing.
-		node = tip
+		node = pr.tip
 	} else {
 		wg.Go(func() { node, nodeErr = o.nodeHead(ctx) })
 	}
@@ -646,8 +659,7 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 	if !leader || !ok {
 		return
 	}
-	gauge(c.processed, float64(head.Number))
-	blocks, d := headLag(head, tip)
-	gauge(c.lagBlocks, float64(blocks))
-	gauge(c.lagS, d.Seconds())
+	gauge(c.processed, float64(pr.done.Number))
+	gauge(c.lagBlocks, float64(pr.lagBlocks))
+	gauge(c.lagS, pr.lag.Seconds())
 }

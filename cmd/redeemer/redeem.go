@@ -47,8 +47,8 @@ func (f *redeemFlags) register(fs *flag.FlagSet, defaultConfirmations uint64, de
 		"percent by which a ticket's expected payout (what its sender can pay of it now) must exceed its redemption's gas cost")
 	fs.DurationVar(&f.pollInterval, "poll-interval", defaultPoll,
 		"how often the node is asked for its latest head (one request each); with --eth-ws-url, the fallback when pushed heads stop")
-	fs.DurationVar(&f.logsInterval, "logs-interval", 2*defaultPoll,
-		"least time between two reads of the protocol contracts' logs (one request each, covering every block since the last)")
+	fs.DurationVar(&f.logsInterval, "logs-interval", 3*defaultPoll,
+		"least time between two reads of the protocol contracts' logs (one batch each: the logs of every block since the last, and the last read block's header)")
 	fs.DurationVar(&f.leaderCheck, "leader-check", 2*time.Second, "how often the leader renews its lease, and a replica tries to take it")
 	fs.DurationVar(&f.leaderLease, "leader-lease", 10*time.Second,
 		"length of the leader's lease: a leader that stops renewing (crashed, paused) is replaced after this")
