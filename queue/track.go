@@ -255,6 +255,15 @@ func (s *TrackStage) markMined(ctx context.Context, run pipeline.Run, red *store
 	}
 	r.log.Info("redemption mined", "redemption", red.ID, "tx_hash", rc.TxHash.Hex(), "block", rc.BlockNumber,
 		"status", rc.Status, "gas_used", rc.GasUsed)
+	// One line per ticket too, so a ticket's hash finds every step of it.
+	if tickets, err := r.st.Q().RedemptionTickets(ctx, red.ID); err == nil {
+		for _, t := range tickets {
+			if t.RedemptionID == red.ID {
+				r.log.Info("ticket mined", "ticket_hash", common.Hash(t.TicketHash).Hex(), "sender", common.Address(t.Sender).Hex(),
+					"redemption", red.ID, "tx_hash", rc.TxHash.Hex(), "block", rc.BlockNumber)
+			}
+		}
+	}
 	r.crashPoint("after-mined")
 	return nil
 }

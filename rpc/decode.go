@@ -44,6 +44,8 @@ type DecodedTicket struct {
 // DecodeTicket turns a wire ticket into a DecodedTicket, checking sizes,
 // ranges, the recipient, the recipientRand commitment, the signature and the
 // winning rule, in that order, so the first broken rule is the one reported.
+// A ticket refused for its signature or for not winning is returned with
+// the error, its hash set, so that the refusal can name it.
 func DecodeTicket(m *pb.Ticket, recipient common.Address) (*DecodedTicket, error) {
 	if m == nil {
 		return nil, ruleErr("ticket", "missing")
@@ -115,13 +117,13 @@ func DecodeTicket(m *pb.Ticket, recipient common.Address) (*DecodedTicket, error
 	d.Hash = d.Ticket.Hash()
 	signer, err := chain.RecoverSigner(d.Hash, d.Sig)
 	if err != nil {
-		return nil, ruleErr("sig", "%v", err)
+		return &d, ruleErr("sig", "%v", err)
 	}
 	if signer != d.Sender {
-		return nil, ruleErr("sig", "signed by %s, not by the sender %s", signer, d.Sender)
+		return &d, ruleErr("sig", "signed by %s, not by the sender %s", signer, d.Sender)
 	}
 	if !chain.Wins(d.Sig, d.RecipientRand, d.WinProb) {
-		return nil, ruleErr("winning", "ticket does not win: keccak256(sig ‖ recipient_rand) >= win_prob")
+		return &d, ruleErr("winning", "ticket does not win: keccak256(sig ‖ recipient_rand) >= win_prob")
 	}
 	return &d, nil
 }

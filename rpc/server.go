@@ -147,7 +147,7 @@ func (s *Server) QueueTicket(ctx context.Context, m *pb.Ticket) (*pb.QueueTicket
 	defer cancel()
 	t, err := DecodeTicket(m, s.cfg.Recipient)
 	if err != nil {
-		return nil, s.refuse(ctx, ch, nil, err)
+		return nil, s.refuse(ctx, ch, t, err)
 	}
 	admit, err := s.judge(ctx, t, ch)
 	if err != nil {

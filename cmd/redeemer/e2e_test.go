@@ -480,3 +480,74 @@ func TestArbitrumL1Numbers(t *testing.T) {
 		t.Errorf("%d heads recorded, %d with an L1 number other than number / %d", recorded, bad, ratio)
 	}
 }
+
+// TestTicketLinesCarryItsHash: every log line about one ticket, from
+// intake to its final state, carries its hash and its sender, so grepping a
+// ticket hash from an orchestrator's log finds its whole story; a refused
+// ticket's line carries its hash too.
+func TestTicketLinesCarryItsHash(t *testing.T) {
+	bin := buildBinary(t)
+	dsn := storetest.New(t)
+	info, dev := startDev(t, bin, dsn, "--log-format", "json", "--round-length", "50")
+	o := newOrchestrator(t, info, dsn)
+	ctx := context.Background()
+	sender := common.HexToAddress(info.Senders[0].Address).Hex()
+
+	eth, err := ethclient.DialContext(ctx, info.EthRPCURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eth.Close()
+	head, err := eth.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, hash := o.ticket(func(tk *chain.Ticket) { tk.ParamsExpirationBlock = new(big.Int).SetUint64(head + 3) })
+	if _, err := o.client.QueueTicket(ctx, m); err != nil {
+		t.Fatalf("valid ticket: %v", err)
+	}
+	// Signed by another sender's key: refused for its signature.
+	bad, badHash := o.ticket(nil)
+	if bad.SenderParams.Sig, err = chain.Sign(badHash, o.senderKey(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.client.QueueTicket(ctx, bad); err == nil {
+		t.Fatal("a ticket signed by another key was accepted")
+	}
+	steps := []string{"ticket queued", "ticket claimed", "ticket mined", "ticket final"}
+	about := func(msg string, h common.Hash) []map[string]any {
+		var out []map[string]any
+		for _, l := range strings.Split(dev.logs.String(), "\n") {
+			l = strings.TrimSpace(l)
+			if !strings.HasPrefix(l, "{") {
+				continue
+			}
+			var rec map[string]any
+			if json.Unmarshal([]byte(l), &rec) != nil || rec["msg"] != msg {
+				continue
+			}
+			if got, _ := rec["ticket_hash"].(string); strings.EqualFold(got, h.Hex()) {
+				out = append(out, rec)
+			}
+		}
+		return out
+	}
+	waitFor(t, 60*time.Second, "every step of the ticket logged", func() bool {
+		for _, msg := range steps {
+			if len(about(msg, hash)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, msg := range steps {
+		for _, rec := range about(msg, hash) {
+			if rec["sender"] != sender {
+				t.Errorf("%q line for the ticket names sender %v, want %s", msg, rec["sender"], sender)
+			}
+		}
+	}
+	if len(about("ticket refused", badHash)) == 0 {
+		t.Errorf("no \"ticket refused\" line carries the refused ticket's hash %s", badHash.Hex())
+	}
+}
