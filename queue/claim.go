@@ -182,13 +182,38 @@ func (s *ClaimStage) Run(ctx context.Context, run pipeline.Run) (pipeline.Result
 	if err := p.record(ctx); err != nil {
 		return pipeline.Result{}, err
 	}
-	if len(cands) > 0 {
-		if err := p.submit(ctx, cands[:min(len(cands), r.cfg.MaxBatch)]); err != nil {
+	batch := fitGas(cands[:min(len(cands), r.cfg.MaxBatch)], r.cfg.MaxTxGas)
+	if len(batch) > 0 {
+		if err := p.submit(ctx, batch); err != nil {
 			return pipeline.Result{}, err
 		}
 	}
-	// A full selection may have left due tickets behind.
-	return pipeline.Result{Again: len(sel.Tickets) == limit || len(cands) > r.cfg.MaxBatch}, nil
+	// A full selection, or a batch cut to its size or gas, may have left
+	// due tickets behind.
+	return pipeline.Result{Again: len(sel.Tickets) == limit || len(cands) > len(batch)}, nil
+}
+
+// gasLimit is a redemption's gas limit for tickets whose single estimates
+// sum to gas: each ticket alone is estimated, a batch is not (the deployed
+// batch call skips a ticket that runs out of gas instead of failing, so its
+// estimate can be too low to redeem anything). The sum of the singles, with
+// headroom for state that moves before inclusion, covers the batch, which
+// costs less per ticket.
+func gasLimit(gas uint64) uint64 { return gas + gas/4 }
+
+// fitGas keeps the longest prefix of cands whose redemption's gas limit
+// stays within maxGas (at least one ticket): a transaction above the
+// node's per-transaction cap is refused at broadcast, however often it is
+// sent, and holds every later nonce back.
+func fitGas(cands []candidate, maxGas uint64) []candidate {
+	var gas uint64
+	for i, c := range cands {
+		if i > 0 && gasLimit(gas+c.gas) > maxGas {
+			return cands[:i]
+		}
+		gas += c.gas
+	}
+	return cands
 }
 
 // pass is one claim pass: the tickets it postpones or ends are written
@@ -446,7 +471,7 @@ func (p *pass) submit(ctx context.Context, cands []candidate) error {
 		attempt  store.AttemptTx
 		locked   []store.Ticket
 		nonce    uint64
-		gasLimit uint64
+		limit    uint64
 	)
 	err := p.run.Lease.Fenced(ctx, func(q store.Q) error {
 		var err error
@@ -465,22 +490,17 @@ func (p *pass) submit(ctx context.Context, cands []candidate) error {
 			tickets[i] = store.ClaimedTicket{ID: c.t.ID, Sender: c.t.Sender, FaceValue: c.t.FaceValue, ExpectedPayout: c.expected}
 			gas += c.gas
 		}
-		// Each ticket alone is estimated; a batch is not (the deployed
-		// batch call skips a ticket that runs out of gas instead of
-		// failing, so its estimate can be too low to redeem anything).
-		// The sum of the singles, with headroom for state that moves
-		// before inclusion, covers the batch, which costs less per ticket.
-		gasLimit = gas + gas/4
+		limit = gasLimit(gas)
 		data, err := chain.RedeemCalldata(signed)
 		if err != nil {
 			return err
 		}
 		tx, raw, err := r.cfg.Signer.Sign(chain.TxParams{Nonce: nonce, To: broker, Data: data,
-			GasLimit: gasLimit, TipCap: tipCap, FeeCap: feeCap})
+			GasLimit: limit, TipCap: tipCap, FeeCap: feeCap})
 		if err != nil {
 			return fmt.Errorf("sign: %w", err)
 		}
-		attempt = store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: gasLimit, FeeCap: feeCap, TipCap: tipCap}
+		attempt = store.AttemptTx{TxHash: tx.Hash(), Raw: raw, GasLimit: limit, FeeCap: feeCap, TipCap: tipCap}
 		claimed, err = q.InsertRedemption(ctx, store.NewRedemption{Account: account, Nonce: nonce,
 			HeadNumber: p.run.Tip.Number, Term: p.run.Lease.Term(), Tx: attempt, Tickets: tickets})
 		return err
@@ -496,7 +516,7 @@ func (p *pass) submit(ctx context.Context, cands []candidate) error {
 			"nonce", nonce, "tx_hash", common.Hash(attempt.TxHash).Hex())
 	}
 	r.log.Info("redemption claimed", "redemption", claimed.RedemptionID, "nonce", nonce, "tickets", len(locked),
-		"tx_hash", common.Hash(attempt.TxHash).Hex(), "gas_limit", gasLimit)
+		"tx_hash", common.Hash(attempt.TxHash).Hex(), "gas_limit", limit)
 	r.crashPoint("after-claim-commit")
 	err = r.broadcast(ctx, p.run.Lease, &store.Attempt{AttemptTx: attempt, ID: claimed.AttemptID,
 		RedemptionID: claimed.RedemptionID, CreatedBlock: p.run.Tip.Number})

@@ -40,6 +40,10 @@ type Config struct {
 	Contracts chain.Addresses
 	// MaxBatch is the most tickets one transaction redeems [10].
 	MaxBatch int
+	// MaxTxGas caps one redemption's gas limit; a batch is cut to fit
+	// [15,000,000: below the 16,777,216 per-transaction cap of EIP-7825
+	// and Arbitrum's 32,000,000 block].
+	MaxTxGas uint64
 	// Confirmations a receipt needs before its tickets are settled [3]; the
 	// redemption is then watched until the node's finalized block covers it
 	// (or, on a node without the finalized tag, for as many blocks again).
@@ -84,6 +88,9 @@ type Config struct {
 func (c *Config) fill() error {
 	if c.Signer == nil || c.Recipient == (common.Address{}) || c.Contracts.TicketBroker == (common.Address{}) {
 		return errors.New("queue: signer, recipient and TicketBroker address are required")
+	}
+	if c.MaxTxGas == 0 {
+		c.MaxTxGas = 15_000_000
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 10

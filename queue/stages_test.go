@@ -137,6 +137,42 @@ func TestBatchRedemption(t *testing.T) {
 	e.checkAmountsInvariant()
 }
 
+// TestBatchFitsTheGasCap: a batch whose summed estimates would pass the
+// per-transaction gas cap is cut to fit, and the rest go in the next
+// redemptions at once; every ticket is redeemed and no redemption's gas
+// limit passes the cap (a node refuses such a transaction at broadcast,
+// however often it is sent, and every later nonce waits behind it).
+func TestBatchFitsTheGasCap(t *testing.T) {
+	const maxGas = 1_500_000
+	e := newEnv(t, envOpts{cfg: Config{MaxBatch: 10, MaxTxGas: maxGas}})
+	now := e.head().Number
+	var tickets []store.NewTicket
+	for i := 0; i < 6; i++ {
+		tickets = append(tickets, e.queue(e.dc.Senders()[i%2].Key, face, now+1))
+	}
+	for i := 0; i < 6; i++ {
+		e.step()
+	}
+	var redemptions int
+	var biggest uint64
+	if err := e.st.Pool().QueryRow(e.ctx, `SELECT count(DISTINCT redemption_id), max(gas_limit) FROM tx_attempts`).
+		Scan(&redemptions, &biggest); err != nil {
+		t.Fatal(err)
+	}
+	if biggest > maxGas {
+		t.Fatalf("a redemption with gas limit %d, above the cap %d", biggest, maxGas)
+	}
+	if redemptions < 2 {
+		t.Fatalf("%d redemption for 6 tickets under a %d gas cap; the batch was not cut", redemptions, maxGas)
+	}
+	for _, nt := range tickets {
+		if tk := e.get(nt); tk.Status != store.StatusRedeemed {
+			t.Fatalf("ticket %d %s, want redeemed (%s)", tk.ID, tk.Status, tk.LastError)
+		}
+	}
+	e.checkAmountsInvariant()
+}
+
 // TestUnpaidTicketsEndWithReasons: a claim pass sorts the due tickets it
 // cannot redeem by the chain's answer, each with its reason: uneconomic
 // waits, a ticket used by someone else fails, a refused one fails at

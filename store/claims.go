@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -318,6 +321,9 @@ func (q Q) EndQueuedTickets(ctx context.Context, es []Ending) ([]int64, error) {
 			inc[i] = 1
 		}
 	}
+	if err := q.lockSendersOfTickets(ctx, ids); err != nil {
+		return nil, fmt.Errorf("store: end %d queued tickets: %w", len(es), err)
+	}
 	rows, err := q.db.Query(ctx, `
 		WITH e AS (
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) AS e(id, status, reason, inc)
@@ -484,12 +490,36 @@ func (q Q) InsertRedemption(ctx context.Context, r NewRedemption) (Claimed, erro
 		ids, c.RedemptionID, fmt.Sprintf("claimed into redemption %d at nonce %d", c.RedemptionID, r.Nonce)); err != nil {
 		return Claimed{}, fmt.Errorf("store: insert redemption: events: %w", err)
 	}
-	for sender, amount := range limbo {
+	for _, sender := range inSenderOrder(limbo) {
+		amount := limbo[sender]
 		if err := q.moveQueuedToLimbo(ctx, sender, amount); err != nil {
 			return Claimed{}, fmt.Errorf("store: insert redemption: %w", err)
 		}
 	}
 	return c, nil
+}
+
+// Lock order. Every transaction that changes several senders' amounts
+// locks their sender_limbo rows in byte order of the sender (intake's insert
+// does the same in SQL), so two of them never wait on each other in a
+// circle: the claim, the settlement and the endings run concurrently with
+// intake on any replica.
+
+// inSenderOrder returns m's senders in byte order.
+func inSenderOrder[T any](m map[[20]byte]T) [][20]byte {
+	out := slices.Collect(maps.Keys(m))
+	slices.SortFunc(out, func(a, b [20]byte) int { return bytes.Compare(a[:], b[:]) })
+	return out
+}
+
+// lockSendersOfTickets locks, in sender order, the sender_limbo rows of the
+// senders of the tickets ids, before a statement that changes several of
+// them at once in an order of its own.
+func (q Q) lockSendersOfTickets(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, `SELECT 1 FROM sender_limbo
+		WHERE sender IN (SELECT sender FROM tickets WHERE id = ANY($1))
+		ORDER BY sender FOR UPDATE`, ids)
+	return err
 }
 
 // moveQueuedToLimbo moves amount of a sender's queued amount into limbo and

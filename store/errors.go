@@ -12,7 +12,8 @@ import (
 )
 
 // IsUnavailable reports whether err means the database could not be reached
-// or stopped serving, as opposed to rejecting the request. The gRPC layer
+// or stopped serving, or rolled the transaction back for a conflict with
+// another (deadlock, serialization), as opposed to rejecting the request. The gRPC layer
 // maps such errors to codes.Unavailable, which tells clients that retrying
 // later is the right response; a constraint violation must not look like that.
 func IsUnavailable(err error) bool {
@@ -57,6 +58,10 @@ func unavailableSQLState(code string) bool {
 	case strings.HasPrefix(code, "53"): // insufficient_resources, e.g. too_many_connections
 		return true
 	case code == "57P01", code == "57P02", code == "57P03": // admin/crash shutdown, cannot_connect_now
+		return true
+	case code == "40001", code == "40P01":
+		// serialization_failure, deadlock_detected: the transaction was
+		// rolled back whole and may simply run again.
 		return true
 	}
 	return false

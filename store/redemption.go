@@ -472,7 +472,8 @@ func (q Q) settle(ctx context.Context, st Settlement) error {
 	if left != 0 {
 		return fmt.Errorf("redemption %d: %d tickets left without an outcome", st.RedemptionID, left)
 	}
-	for sender, d := range amounts {
+	for _, sender := range inSenderOrder(amounts) {
+		d := amounts[sender]
 		if err := q.addAmounts(ctx, sender, d.limbo, d.queued); err != nil {
 			return err
 		}
@@ -540,7 +541,8 @@ func (q Q) Reopen(ctx context.Context, redemptionID int64, reason string) ([]int
 		SELECT unnest($1::bigint[]), 'redeemed', 'redeeming', $2, $3`, ids, redemptionID, reason); err != nil {
 		return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
 	}
-	for sender, amount := range limbo {
+	for _, sender := range inSenderOrder(limbo) {
+		amount := limbo[sender]
 		if err := q.addAmounts(ctx, sender, amount, new(big.Int)); err != nil {
 			return nil, fmt.Errorf("store: reopen redemption %d: %w", redemptionID, err)
 		}
