@@ -467,11 +467,11 @@ func (p *pass) submit(ctx context.Context, cands []candidate) error {
 	}
 	broker := r.cfg.Contracts.TicketBroker
 	var (
-		claimed  store.Claimed
-		attempt  store.AttemptTx
-		locked   []store.Ticket
-		nonce    uint64
-		limit    uint64
+		claimed store.Claimed
+		attempt store.AttemptTx
+		locked  []store.Ticket
+		nonce   uint64
+		limit   uint64
 	)
 	err := p.run.Lease.Fenced(ctx, func(q store.Q) error {
 		var err error
