@@ -501,7 +501,8 @@ func TestChaosPostgresRestart(t *testing.T) {
 // the node: for a minute it drops, delays, fails and truncates JSON-RPC
 // calls at random while tickets are queued and come due. Afterwards every
 // acknowledged ticket is redeemed exactly once with no nonce gap and
-// nothing in limbo, every refusal was Unavailable, and redemption resumes
+// nothing in limbo, every refusal was Unavailable, intake kept accepting
+// most tickets (it asks the node nothing for them), and redemption resumes
 // within a bounded time once the node behaves.
 func TestChaosNodeFaults(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
@@ -555,6 +556,7 @@ func TestChaosNodeFaults(t *testing.T) {
 		}
 	}()
 	var late []common.Hash // queued once the faults stopped
+	var okDuring, unavailDuring int
 	for r := 1; r <= rounds; r++ {
 		if r > 1 {
 			load = c.continueChaosLoad(load, []*orchestrator{oa, ob}, loadPause)
@@ -575,6 +577,8 @@ func TestChaosNodeFaults(t *testing.T) {
 		red1 := oa.count("SELECT count(*) FROM redemptions")
 		t.Logf("round %d: %s of faults: %s; intake %d OK, %d Unavailable; %d redemption transactions signed meanwhile",
 			r, window, nodeFaultSummary(proxy.Stats()), acc1-acc0, unavail1-unavail0, red1-red0)
+		okDuring += acc1 - acc0
+		unavailDuring += unavail1 - unavail0
 		stillRunning(t, a, b)
 
 		// Tickets queued after the faults stop need a new redemption: its
@@ -595,8 +599,13 @@ func TestChaosNodeFaults(t *testing.T) {
 	accepted := append(load.accepted(), late...)
 	stillRunning(t, a, b)
 	c.checkInvariants(oa, accepted)
-	if n := load.check(t, oa.storedTicketHashes()); n == 0 {
-		t.Error("no intake call was refused while the node failed; the faults did not reach intake")
+	load.check(t, oa.storedTicketHashes())
+	// Intake judges tickets of tracked senders by the state the leader
+	// stores: a failing node reaches only the few tickets that need a
+	// fresh read (a round the leader has not stored yet), never most.
+	if okDuring == 0 || unavailDuring >= okDuring {
+		t.Errorf("while the node failed intake accepted %d tickets and answered %d Unavailable; want most accepted",
+			okDuring, unavailDuring)
 	}
 	injected := proxy.Stats().Faults
 	for kind := range nodeFaultWeights() {
