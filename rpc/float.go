@@ -40,9 +40,13 @@ type FloatOptions struct {
 	// and, for a sender not tracked yet, the chain reads [10s].
 	Timeout time.Duration
 	// StrangersPerSecond and StrangerBurst are each client address's
-	// budget of requests about senders the service does not track (each
-	// costs a chain read); beyond it they get ResourceExhausted [10, 50].
-	// A negative rate turns the budget off.
+	// budget of requests about senders the service does not track that
+	// turn out to have neither deposit nor reserve (each cost a chain read
+	// and can never matter); beyond it every request about a sender not
+	// tracked gets ResourceExhausted [10, 50]. Requests about funded
+	// senders are not charged: there are only as many as the chain holds,
+	// and each is read once per cache period. A negative rate turns the
+	// budget off.
 	StrangersPerSecond float64
 	StrangerBurst      int
 	Logger             *slog.Logger
@@ -130,14 +134,36 @@ func (f *FloatService) floatState(ctx context.Context, sender common.Address) (s
 	if tracked {
 		return fs, nil
 	}
-	if !f.strangers.take(peerKey(ctx)) {
-		return fs, status.Error(codes.ResourceExhausted,
-			"too many requests about senders this service does not track from this address; slow down")
+	return f.stranger(tctx, ctx, sender, fs)
+}
+
+// stranger reads a sender nobody tracks from chain (briefly cached),
+// charging the caller's budget when it has neither deposit nor reserve; a
+// caller with no budget left is refused before any read.
+func (f *FloatService) stranger(tctx, ctx context.Context, sender common.Address, stored store.FloatState) (store.FloatState, error) {
+	peer := peerKey(ctx)
+	if f.strangers.spent(peer) {
+		return stored, errStrangers
 	}
-	if fs, err = f.mon.Stranger(tctx, sender, fs); err != nil {
+	fs, err := f.mon.Stranger(tctx, sender, stored)
+	if err != nil {
 		return fs, f.unavailable(ctx, "max float", sender.Hex(), err)
 	}
+	if unfunded(fs) {
+		f.strangers.take(peer)
+	}
 	return fs, nil
+}
+
+// errStrangers refuses a caller over its budget of requests about unknown,
+// unfunded senders.
+var errStrangers = status.Error(codes.ResourceExhausted,
+	"too many requests about senders this service does not track from this address; slow down")
+
+// unfunded reports a sender read with neither deposit nor reserve (or not
+// read at all).
+func unfunded(fs store.FloatState) bool {
+	return fs.State == nil || (fs.State.Deposit.Sign() == 0 && fs.State.FundsRemaining.Sign() == 0)
 }
 
 // SenderInfo returns the sender's stored TicketBroker state, reading it
@@ -208,18 +234,23 @@ func (f *FloatService) MonitorMaxFloat(m *pb.MaxFloatReq, stream pb.TicketRedeem
 	defer release()
 
 	tctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	_, tracked, err := f.mon.Stored(tctx, sender)
-	if err == nil && !tracked {
-		// Following a new sender costs a chain read now and its changes
-		// from now on: within the caller's budget.
-		if !f.strangers.take(peerKey(ctx)) {
-			cancel()
-			return status.Error(codes.ResourceExhausted,
-				"too many requests about senders this service does not track from this address; slow down")
-		}
-	}
-	if err == nil {
+	fs, tracked, err := f.mon.Stored(tctx, sender)
+	if err == nil && tracked {
+		// Marks it wanted, so retention keeps it while streams follow it.
 		err = f.mon.Track(tctx, sender)
+	} else if err == nil {
+		// Following a new sender costs a chain read now and its changes
+		// from now on: an unfunded one within the caller's budget.
+		fs, err = f.stranger(tctx, ctx, sender, fs)
+		if err != nil {
+			cancel()
+			return err
+		}
+		if fs.State == nil {
+			err = f.mon.Track(tctx, sender)
+		} else {
+			err = f.mon.TrackState(tctx, fs)
+		}
 	}
 	cancel()
 	if err != nil {

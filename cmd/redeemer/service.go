@@ -65,7 +65,7 @@ func (f *serviceFlags) register(fs *flag.FlagSet, defaultGRPC string) {
 	fs.Float64Var(&f.refusalsPerSecond, "refusals-per-second", 20,
 		"refused tickets allowed per client address per second (burst 100); beyond it its tickets are refused at once")
 	fs.Float64Var(&f.strangersPerSecond, "strangers-per-second", 10,
-		"float requests about untracked senders allowed per client address per second (burst 50); each costs a chain read")
+		"float requests about untracked senders that turn out unfunded allowed per client address per second (burst 50); beyond it requests about untracked senders are refused")
 	fs.StringVar(&f.grpcAllow, "grpc-allow", "", "comma-separated CIDRs (or addresses) allowed to connect to gRPC; empty: everyone")
 	fs.StringVar(&f.grpcClientCA, "grpc-client-ca", "",
 		"PEM CA certificates; when set every gRPC client must present a certificate they signed (go-livepeer's client presents none)")
