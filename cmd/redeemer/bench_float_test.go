@@ -164,13 +164,12 @@ func BenchmarkFloatFanout(b *testing.B) {
 				stopProfile()
 			}
 			note := watch.first(b, blockAt, 10*time.Second)
-			// The leader re-reads every sender after a new round; the next
-			// step starts once it is done, so no measurement overlaps the
-			// previous round's work and no stored state is read stale.
-			reread := srv.waitLine(b, "sender state updated", 2*time.Minute, func(rec map[string]any) bool {
-				n, _ := rec["block"].(float64)
-				full, _ := rec["full"].(bool)
-				return uint64(n) == block && full
+			// The leader's reread stage reads every sender again after a
+			// new round; the next step starts once it is done, so no
+			// measurement overlaps the previous round's work.
+			reread := srv.waitLine(b, "senders re-read", 2*time.Minute, func(rec map[string]any) bool {
+				n, _ := rec["before_block"].(float64)
+				return uint64(n) >= block
 			})
 			rereads = append(rereads, logTime(b, reread).Sub(blockAt))
 			var first, last time.Time
