@@ -154,6 +154,13 @@ func (s *SenderStage) Run(ctx context.Context, r pipeline.Run) (pipeline.Result,
 	case tip.Number < cur.Number, tip.Number == cur.Number && tip.Hash == cur.Hash:
 		// A node behind the cursor is waited for.
 		return pipeline.Result{}, nil
+	case tip.Number == cur.Number:
+		// Another block at the cursor's height: the cursor's block was
+		// replaced. No range is left to carry the hash check below.
+		if err := s.reorg(ctx, r, cur); err != nil {
+			return pipeline.Result{}, err
+		}
+		return pipeline.Result{Again: true}, nil
 	}
 
 	// Every request carries the check of the cursor's hash: the logs are

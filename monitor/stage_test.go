@@ -477,6 +477,46 @@ func TestReorgBelowTheCursorRewritesStateFromTheNewBranch(t *testing.T) {
 	}
 }
 
+// A reorg that replaces the cursor's own block with another at the same
+// height: the next tip has the cursor's number, so no block range is left
+// to carry the cursor's hash check. The stage must still see the reorg and
+// undo what it read on the replaced block.
+func TestReorgAtTheCursorsHeight(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	s := e.c.Senders()[0]
+	e.follow()
+	e.track(s)
+	fork := e.follow()
+	e.recordTip(fork)
+	before := e.floatState(s.Address).State
+
+	e.c.FundReserve(s, monitortest.Ether(6))
+	funded := e.follow()
+	e.recordTip(funded)
+	if got := e.floatState(s.Address).State.FundsRemaining; got.Cmp(before.FundsRemaining) == 0 {
+		t.Fatal("the funding was not followed")
+	}
+
+	// One block replaces the funding block: same height, other hash.
+	if err := e.c.Backend().Fork(fork.Hash); err != nil {
+		t.Fatal(err)
+	}
+	e.c.Backend().Rollback()
+	e.c.Commit()
+	tip := e.c.Head()
+	if tip.Number != funded.Number || tip.Hash == funded.Hash {
+		t.Fatalf("test setup: tip %d %s, want another block at %d", tip.Number, tip.Hash, funded.Number)
+	}
+	for i := 0; i < 5 && e.mustRunSenders(tip).Again; i++ {
+	}
+	e.checkCursor("after the replaced block", tip)
+	if got := e.floatState(s.Address).State.FundsRemaining; got.Cmp(before.FundsRemaining) != 0 {
+		t.Fatalf("stored reserve %s from the replaced block, want %s", got, before.FundsRemaining)
+	}
+	e.checkAgainstChain("after the replaced block", s.Address)
+}
+
 func redeemedStored(t *testing.T, e *env, hash common.Hash) bool {
 	t.Helper()
 	var n int
