@@ -233,7 +233,9 @@ func (h *Hub) markAll() {
 }
 
 func (h *Hub) onNotify(payload string) {
-	h.notifications.Add(1)
+	// Counted once OnChange has run: a caller that sees the count move
+	// knows the change has reached the caches too.
+	defer h.notifications.Add(1)
 	if payload == store.FloatAllSenders {
 		h.opts.OnChange([20]byte{}, true)
 		h.markAll()

@@ -258,18 +258,23 @@ func TestQueueTicketUsedAndStale(t *testing.T) {
 	}
 
 	// A ticket created now is valid for TicketValidityPeriod (2) rounds.
-	stale, _ := in.c.ticket(t, s0, big.NewInt(1e15), nil)
-	if _, err := in.c.AdvanceRound(ctx); err != nil {
-		t.Fatal(err)
+	// Each new round reaches intake as an announcement; the test waits for
+	// it, as a replica's cache follows it (within a second otherwise).
+	newRound := func() {
+		t.Helper()
+		n := in.r.hub.Notifications()
+		if _, err := in.c.AdvanceRound(ctx); err != nil {
+			t.Fatal(err)
+		}
+		in.lead.sync()
+		waitUntil(t, 10*time.Second, "the new round announced", func() bool { return in.r.hub.Notifications() > n })
 	}
-	in.lead.sync()
+	stale, _ := in.c.ticket(t, s0, big.NewInt(1e15), nil)
+	newRound()
 	if _, err := in.r.client.QueueTicket(ctx, stale); err != nil {
 		t.Fatalf("ticket one round old must still be accepted: %v", err)
 	}
-	if _, err := in.c.AdvanceRound(ctx); err != nil {
-		t.Fatal(err)
-	}
-	in.lead.sync()
+	newRound()
 	before := in.count(t)
 	// stale was created two rounds ago now: creationRound + 2 <= currentRound.
 	m2, hash2 := cloneWithNonce(t, in.c, stale, s0)
