@@ -192,15 +192,26 @@ func (o *orchestrator) lastDueBlock(creation *big.Int) *big.Int {
 
 // lastDueBlock reads from chain the L1 block before the round in which a
 // ticket of round creation expires: start(creation) + validity × length - 1.
+// The round and its start block are two calls, and the dev chain mines
+// between them: a round that begins in between would pair the old round
+// with the new start, so the pair is read again until the round held.
 func lastDueBlock(ctx context.Context, p *chain.Protocol, creation *big.Int) (*big.Int, error) {
 	call := &bind.CallOpts{Context: ctx}
-	current, err := p.RoundsManager().CurrentRound(call)
-	if err != nil {
-		return nil, err
-	}
-	start, err := p.RoundsManager().CurrentRoundStartBlock(call)
-	if err != nil {
-		return nil, err
+	var current, start *big.Int
+	for {
+		before, err := p.RoundsManager().CurrentRound(call)
+		if err != nil {
+			return nil, err
+		}
+		if start, err = p.RoundsManager().CurrentRoundStartBlock(call); err != nil {
+			return nil, err
+		}
+		if current, err = p.RoundsManager().CurrentRound(call); err != nil {
+			return nil, err
+		}
+		if current.Cmp(before) == 0 {
+			break
+		}
 	}
 	length, err := p.RoundLength(ctx)
 	if err != nil {
