@@ -66,10 +66,17 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, ch *charge) (admit
 	if err != nil {
 		return admitted{}, &dbError{err}
 	}
-	roundErr := roundRules(t, p, hash, known)
+	rules := func() error {
+		if err := roundRules(t, p, hash, known); err != nil {
+			return err
+		}
+		return expirationWindow(t, p)
+	}
+	roundErr := rules()
 	if roundErr != nil && s.cfg.Node != nil {
 		// Confirm on fresh reads: a round the leader has not stored yet, or
-		// a refusal by state that may be behind.
+		// a refusal by state that may be behind (a round that began since
+		// moves every expiration window).
 		if !ch.take() {
 			return admitted{}, roundErr
 		}
@@ -77,13 +84,10 @@ func (s *Server) judge(ctx context.Context, t *DecodedTicket, ch *charge) (admit
 			return admitted{}, err
 		}
 		known = true
-		roundErr = roundRules(t, p, hash, known)
+		roundErr = rules()
 	}
 	if roundErr != nil {
 		return admitted{}, roundErr
-	}
-	if err := expirationWindow(t, p); err != nil {
-		return admitted{}, err
 	}
 	if s.cfg.Senders == nil {
 		return admitted{}, nil
