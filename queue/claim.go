@@ -73,6 +73,9 @@ const (
 	// revertWait: no ticket's fault and nothing any ticket can change; the
 	// pass waits.
 	revertWait
+	// revertRoundWait: the wait for the current round's initialization,
+	// which the stored state shows too.
+	revertRoundWait
 	// revertUsed: someone redeemed it already.
 	revertUsed
 	// revertUnlocked: its sender is unlocked: it can never pay.
@@ -81,12 +84,18 @@ const (
 	revertSenderEmpty
 )
 
+// waitRound is the wait for an uninitialized round, whether the stored
+// state or a refused estimate shows it.
+const waitRound = "the current round is not initialized"
+
 // classifyRevert reads a refused redemption's decoded revert data (the
 // TicketBroker's own words; PROTOCOL.md lists them).
 func classifyRevert(reason string) revertKind {
 	r := strings.ToLower(reason)
 	switch {
-	case strings.Contains(r, "round is not initialized"), strings.Contains(r, "system is paused"):
+	case strings.Contains(r, "round is not initialized"):
+		return revertRoundWait
+	case strings.Contains(r, "system is paused"):
 		return revertWait
 	case strings.Contains(r, "recipient is not an active transcoder"):
 		return revertWait
@@ -125,7 +134,7 @@ func (s *ClaimStage) Run(ctx context.Context, run pipeline.Run) (pipeline.Result
 		return pipeline.Result{}, nil
 	}
 	if !ps.RoundInitialized() {
-		r.waits.set("the current round is not initialized", "round", ps.CurrentRound.String(),
+		r.waits.set(waitRound, "round", ps.CurrentRound.String(),
 			"last_initialized", ps.LastInitializedRound.String())
 		return pipeline.Result{}, nil
 	}
@@ -363,12 +372,11 @@ func (p *pass) estimate(ctx context.Context, cands []candidate) ([]candidate, st
 			reason = "reverted without a reason"
 		}
 		switch classifyRevert(reason) {
+		case revertRoundWait:
+			// The words the stored state gives the same wait, so one wait
+			// logs once whichever noticed it first.
+			return nil, waitRound, nil
 		case revertWait:
-			if strings.Contains(strings.ToLower(reason), "round is not initialized") {
-				// The words the stored state gives the same wait, so one
-				// wait logs once whichever noticed it first.
-				return nil, "the current round is not initialized", nil
-			}
 			return nil, "the chain refuses every redemption now: " + reason, nil
 		case revertUsed:
 			p.fail(t, "already redeemed on chain by another transaction before this service redeemed it", ReasonUsedElsewhere, false)
