@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"redeemer/chain"
+	"redeemer/monitor"
 	"redeemer/store"
 )
 
@@ -196,8 +197,7 @@ func (s *Server) freshRounds(ctx context.Context, creation int64) (*store.Protoc
 			s.log.Warn("round hash not stored", "round", creation, "err", err)
 		}
 	}
-	return &store.ProtocolState{CurrentRound: pr.CurrentRound, LastInitializedRound: pr.LastInitializedRound,
-		TicketValidityPeriod: pr.TicketValidityPeriod, RoundLength: pr.RoundLength, RoundStartL1: pr.RoundStartL1}, hash, nil
+	return monitor.ProtocolState(s.cfg.Recipient, pr, chain.Head{}), hash, nil
 }
 
 // roundRules: the creation round must not be in the future, must still be
