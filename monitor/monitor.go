@@ -274,13 +274,8 @@ func (m *Monitor) MaxFloat(ctx context.Context, sender common.Address) (*big.Int
 // ahead of the stored values so stores its reads under the right round.
 // -1 when p is nil.
 func RoundAt(p *store.ProtocolState, l1 uint64) int64 {
-	if p == nil || p.CurrentRound == nil || !p.CurrentRound.IsInt64() {
+	if p = p.At(l1); p == nil || p.CurrentRound == nil || !p.CurrentRound.IsInt64() {
 		return -1
 	}
-	round := p.CurrentRound.Int64()
-	next, ok := p.NextRoundL1()
-	if !ok || l1 < next || p.RoundLength.Sign() <= 0 || !p.RoundLength.IsUint64() {
-		return round
-	}
-	return round + 1 + int64((l1-next)/p.RoundLength.Uint64())
+	return p.CurrentRound.Int64()
 }

@@ -158,16 +158,9 @@ func (s *intakeState) current(ctx context.Context) (*store.ProtocolState, error)
 	if l1, ok, err := s.st.Q().LatestL1(ctx); err != nil {
 		return nil, err
 	} else if ok {
-		if r := monitor.RoundAt(p, l1); r > p.CurrentRound.Int64() {
-			// The round's start moves with it: the expiration window is
-			// counted back from it, and a new round paired with the old
-			// start shifted every window a round early.
-			q := *p
-			moved := big.NewInt(r - p.CurrentRound.Int64())
-			q.CurrentRound = big.NewInt(r)
-			q.RoundStartL1 = new(big.Int).Add(p.RoundStartL1, moved.Mul(moved, p.RoundLength))
-			p = &q
-		}
+		// The round's start moves with it: the expiration window is counted
+		// back from it.
+		p = p.At(l1)
 	}
 	s.mu.Lock()
 	s.protocol, s.readAt = p, time.Now()

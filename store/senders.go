@@ -74,6 +74,26 @@ func (p *ProtocolState) NextRoundL1() (uint64, bool) {
 	return next.Uint64(), true
 }
 
+// At is p as of L1 block l1: when l1 is past the end of p's round (the
+// values were read before a round began), the round and its start block
+// move on together by whole rounds, as the RoundsManager counts them. p
+// itself when l1 is within the round, or when the round, its start or its
+// length is not known.
+func (p *ProtocolState) At(l1 uint64) *ProtocolState {
+	if p == nil || p.CurrentRound == nil {
+		return p
+	}
+	next, ok := p.NextRoundL1()
+	if !ok || l1 < next || p.RoundLength.Sign() <= 0 || !p.RoundLength.IsUint64() {
+		return p
+	}
+	moved := new(big.Int).SetUint64(1 + (l1-next)/p.RoundLength.Uint64())
+	q := *p
+	q.CurrentRound = new(big.Int).Add(p.CurrentRound, moved)
+	q.RoundStartL1 = new(big.Int).Add(p.RoundStartL1, moved.Mul(moved, p.RoundLength))
+	return &q
+}
+
 // ChainState is one batch of chain reads to store.
 type ChainState struct {
 	// Protocol is nil when the protocol values were not read.

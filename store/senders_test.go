@@ -304,3 +304,36 @@ func TestStoredAt(t *testing.T) {
 		t.Fatalf("StoredAt(10) = %x, %v, %v; want nothing", got, protocol, err)
 	}
 }
+
+// TestProtocolStateAt: values read before a round began are carried to a
+// later L1 block with the round and its start block moved together; inside
+// the round, or without a start or length, they stand.
+func TestProtocolStateAt(t *testing.T) {
+	t.Parallel()
+	p := &store.ProtocolState{CurrentRound: big.NewInt(7), RoundLength: big.NewInt(10), RoundStartL1: big.NewInt(70)}
+	for _, c := range []struct {
+		l1           uint64
+		round, start int64
+	}{
+		{0, 7, 70}, {70, 7, 70}, {79, 7, 70}, {80, 8, 80}, {89, 8, 80}, {90, 9, 90}, {125, 12, 120},
+	} {
+		got := p.At(c.l1)
+		if got.CurrentRound.Int64() != c.round || got.RoundStartL1.Int64() != c.start {
+			t.Errorf("At(%d) = round %s from %s, want round %d from %d", c.l1, got.CurrentRound, got.RoundStartL1, c.round, c.start)
+		}
+	}
+	if p.CurrentRound.Int64() != 7 || p.RoundStartL1.Int64() != 70 {
+		t.Fatalf("At changed its receiver: round %s from %s", p.CurrentRound, p.RoundStartL1)
+	}
+	for _, q := range []*store.ProtocolState{
+		nil,
+		{},
+		{CurrentRound: big.NewInt(7), RoundLength: big.NewInt(10)},
+		{CurrentRound: big.NewInt(7), RoundStartL1: big.NewInt(70)},
+		{CurrentRound: big.NewInt(7), RoundLength: big.NewInt(0), RoundStartL1: big.NewInt(70)},
+	} {
+		if got := q.At(1000); got != q {
+			t.Errorf("At(1000) of %+v = %+v, want it unchanged", q, got)
+		}
+	}
+}
