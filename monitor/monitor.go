@@ -152,7 +152,7 @@ func (m *Monitor) Stranger(ctx context.Context, sender common.Address, stored st
 // reading is kept longer: a caller sending tickets from unfunded keys costs
 // one read per key, not one per ticket.
 func (m *Monitor) ttl(fs store.FloatState) time.Duration {
-	if fs.State != nil && fs.State.Deposit.Sign() == 0 && fs.State.FundsRemaining.Sign() == 0 {
+	if fs.State != nil && fs.State.Unfunded() {
 		return 60 * m.cfg.StrangerTTL
 	}
 	return m.cfg.StrangerTTL

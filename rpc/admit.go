@@ -285,7 +285,7 @@ func canPay(fs store.FloatState) *big.Int {
 // sender may send tickets, else the rule it breaks.
 func admission(fs store.FloatState) *RuleError {
 	s, p := fs.State, fs.Protocol
-	if s.Deposit.Sign() == 0 && s.FundsRemaining.Sign() == 0 {
+	if s.Unfunded() {
 		return &RuleError{Rule: "sender_unfunded", Msg: fmt.Sprintf(
 			"sender %s has neither deposit nor reserve: its tickets can never pay", common.Address(fs.Sender).Hex())}
 	}

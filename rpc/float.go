@@ -149,7 +149,8 @@ func (f *FloatService) stranger(tctx, ctx context.Context, sender common.Address
 	if err != nil {
 		return fs, f.unavailable(ctx, "max float", sender.Hex(), err)
 	}
-	if unfunded(fs) {
+	if fs.State == nil || fs.State.Unfunded() {
+		// Not read at all, or with nothing to pay from: it can never matter.
 		f.strangers.take(peer)
 	}
 	return fs, nil
@@ -159,12 +160,6 @@ func (f *FloatService) stranger(tctx, ctx context.Context, sender common.Address
 // unfunded senders.
 var errStrangers = status.Error(codes.ResourceExhausted,
 	"too many requests about senders this service does not track from this address; slow down")
-
-// unfunded reports a sender read with neither deposit nor reserve (or not
-// read at all).
-func unfunded(fs store.FloatState) bool {
-	return fs.State == nil || (fs.State.Deposit.Sign() == 0 && fs.State.FundsRemaining.Sign() == 0)
-}
 
 // SenderInfo returns the sender's stored TicketBroker state, reading it
 // from chain first when the service does not track the sender yet. Every

@@ -37,6 +37,12 @@ type SenderState struct {
 	Block uint64
 }
 
+// Unfunded reports a sender with neither deposit nor reserve: none of its
+// tickets can pay.
+func (s *SenderState) Unfunded() bool {
+	return s.Deposit.Sign() == 0 && s.FundsRemaining.Sign() == 0
+}
+
 // ProtocolState holds the protocol values every sender's float depends on,
 // as read at one block.
 type ProtocolState struct {
