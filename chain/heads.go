@@ -32,6 +32,11 @@ type Head struct {
 	// BaseFee is the block's base fee per gas, nil before London or when
 	// the reader does not know it.
 	BaseFee *big.Int
+	// GasLimit is the block's gas limit, 0 when the reader does not know
+	// it. A node refuses a transaction whose gas limit is above it, and
+	// every later nonce waits behind the refused one; on Arbitrum it is
+	// far above any transaction's cap.
+	GasLimit uint64
 }
 
 // HeadReader reads block headers with their L1 block number. Implementations
@@ -65,6 +70,7 @@ type rpcHeader struct {
 	Timestamp     *hexutil.Uint64 `json:"timestamp"`
 	L1BlockNumber *hexutil.Uint64 `json:"l1BlockNumber"`
 	BaseFee       *hexutil.Big    `json:"baseFeePerGas"`
+	GasLimit      *hexutil.Uint64 `json:"gasLimit"`
 }
 
 func (r rpcHeadReader) LatestHead(ctx context.Context) (Head, error) {
@@ -110,6 +116,9 @@ func decodeHead(raw json.RawMessage, tag string, want *uint64) (Head, error) {
 	}
 	if h.BaseFee != nil {
 		head.BaseFee = h.BaseFee.ToInt()
+	}
+	if h.GasLimit != nil {
+		head.GasLimit = uint64(*h.GasLimit)
 	}
 	if want != nil && head.Number != *want {
 		return Head{}, fmt.Errorf("chain: asked for block %d, node returned block %d", *want, head.Number)
@@ -167,6 +176,7 @@ func (r headerHeadReader) get(ctx context.Context, want *uint64) (Head, error) {
 		L1Number:   h.Number.Uint64(),
 		Time:       h.Time,
 		BaseFee:    h.BaseFee,
+		GasLimit:   h.GasLimit,
 	}
 	if want != nil && head.Number != *want {
 		return Head{}, fmt.Errorf("chain: asked for block %d, node returned block %d", *want, head.Number)

@@ -67,6 +67,9 @@ func TestRPCHeadReaderAgainstDevChain(t *testing.T) {
 	if latest.BaseFee == nil || latest.BaseFee.Sign() <= 0 {
 		t.Errorf("latest head base fee %v, want the London base fee", latest.BaseFee)
 	}
+	if latest.GasLimit == 0 {
+		t.Errorf("latest head gas limit 0, want the block's")
+	}
 	parent, err := r.HeadByNumber(ctx, latest.Number-1)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +169,7 @@ func TestRPCHeadReaderDecodesArbitrumL1BlockNumber(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		want := chain.Head{Number: tip, Hash: hashOf(tip), ParentHash: hashOf(tip - 1), L1Number: 0x1345a2c,
-			Time: 0x6745d2a1, BaseFee: big.NewInt(0x989680)}
+			Time: 0x6745d2a1, BaseFee: big.NewInt(0x989680), GasLimit: 0x4000000000000}
 		if !sameHead(latest, want) {
 			t.Errorf("%s: latest = %+v, want %+v", name, latest, want)
 		}

@@ -191,7 +191,7 @@ func (s *ClaimStage) Run(ctx context.Context, run pipeline.Run) (pipeline.Result
 	if err := p.record(ctx); err != nil {
 		return pipeline.Result{}, err
 	}
-	batch := fitGas(cands[:min(len(cands), r.cfg.MaxBatch)], r.cfg.MaxTxGas)
+	batch := fitGas(cands[:min(len(cands), r.cfg.MaxBatch)], txGasCap(r.cfg.MaxTxGas, run.Tip))
 	if len(batch) > 0 {
 		if err := p.submit(ctx, batch); err != nil {
 			return pipeline.Result{}, err
@@ -223,6 +223,18 @@ func fitGas(cands []candidate, maxGas uint64) []candidate {
 		gas += c.gas
 	}
 	return cands
+}
+
+// txGasCap is the most gas one redemption may ask for at tip: the
+// configured cap, or below the block's gas limit where that is lower (a
+// fresh geth --dev chain starts at 11,500,000). A block's gas limit falls
+// by at most 1/1024 of its parent's, so a transaction within tip's limit
+// less that step fits the next block too.
+func txGasCap(maxTxGas uint64, tip chain.Head) uint64 {
+	if tip.GasLimit == 0 {
+		return maxTxGas
+	}
+	return min(maxTxGas, tip.GasLimit-tip.GasLimit/1024)
 }
 
 // pass is one claim pass: the tickets it postpones or ends are written

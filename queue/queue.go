@@ -42,7 +42,8 @@ type Config struct {
 	MaxBatch int
 	// MaxTxGas caps one redemption's gas limit; a batch is cut to fit
 	// [15,000,000: below the 16,777,216 per-transaction cap of EIP-7825
-	// and Arbitrum's 32,000,000 block].
+	// and Arbitrum's 32,000,000 block]. A tip whose block gas limit is
+	// lower caps it further.
 	MaxTxGas uint64
 	// Confirmations a receipt needs before its tickets are settled [3]; the
 	// redemption is then watched until the node's finalized block covers it

@@ -173,6 +173,44 @@ func TestBatchFitsTheGasCap(t *testing.T) {
 	e.checkAmountsInvariant()
 }
 
+// TestBatchFitsTheBlockGasLimit: on a chain whose blocks hold less gas
+// than the configured cap (a fresh geth --dev chain starts at 11,500,000),
+// a batch is cut to the block's gas limit: a transaction above it is
+// refused at broadcast and holds every later nonce back until it is
+// replaced. Every redemption is sent without a refusal and every ticket
+// is redeemed.
+func TestBatchFitsTheBlockGasLimit(t *testing.T) {
+	const blockGas = 3_000_000
+	e := newEnv(t, envOpts{cfg: Config{MaxBatch: 20}, chain: devchain.Options{BlockGasLimit: blockGas}})
+	now := e.head().Number
+	var tickets []store.NewTicket
+	for i := 0; i < 20; i++ {
+		tickets = append(tickets, e.queue(e.dc.Senders()[i%2].Key, face, now+1))
+	}
+	for i := 0; i < 6; i++ {
+		e.step()
+	}
+	var redemptions, refused int
+	var biggest uint64
+	if err := e.st.Pool().QueryRow(e.ctx,
+		`SELECT count(DISTINCT redemption_id), max(gas_limit), count(*) FILTER (WHERE send_error IS NOT NULL) FROM tx_attempts`).
+		Scan(&redemptions, &biggest, &refused); err != nil {
+		t.Fatal(err)
+	}
+	if biggest > blockGas {
+		t.Fatalf("a redemption with gas limit %d, above the block gas limit %d", biggest, blockGas)
+	}
+	if redemptions < 2 || refused > 0 {
+		t.Fatalf("%d redemptions for 20 tickets, %d sends refused, under a %d block gas limit", redemptions, refused, blockGas)
+	}
+	for _, nt := range tickets {
+		if tk := e.get(nt); tk.Status != store.StatusRedeemed {
+			t.Fatalf("ticket %d %s, want redeemed (%s)", tk.ID, tk.Status, tk.LastError)
+		}
+	}
+	e.checkAmountsInvariant()
+}
+
 // TestUnpaidTicketsEndWithReasons: a claim pass sorts the due tickets it
 // cannot redeem by the chain's answer, each with its reason: uneconomic
 // waits, a ticket used by someone else fails, a refused one fails at

@@ -81,6 +81,9 @@ type Options struct {
 	// contract defaults (2 each) when non-zero.
 	TicketValidityPeriod uint64
 	UnlockPeriod         uint64
+	// BlockGasLimit is every block's gas limit; the simulated backend's
+	// default if 0.
+	BlockGasLimit uint64
 	// Logger receives Mine's errors; slog.Default() if nil.
 	Logger *slog.Logger
 }
@@ -189,7 +192,7 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 		// JSON-RPC serves it.
 		rpcAddr = "127.0.0.1:0"
 	}
-	backend, url, err := startBackend(alloc, rpcAddr)
+	backend, url, err := startBackend(alloc, rpcAddr, opts.BlockGasLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -215,9 +218,9 @@ func New(ctx context.Context, opts Options) (*Chain, error) {
 // if set. The node cannot report a port it picked itself through the
 // simulated package, so for port 0 we pick a free port and retry if another
 // process takes it before the node binds it.
-func startBackend(alloc types.GenesisAlloc, rpcAddr string) (*simulated.Backend, string, error) {
+func startBackend(alloc types.GenesisAlloc, rpcAddr string, gasLimit uint64) (*simulated.Backend, string, error) {
 	if rpcAddr == "" {
-		b, err := newBackend(alloc, nil)
+		b, err := newBackend(alloc, gasLimit, nil)
 		return b, "", err
 	}
 	host, portStr, err := net.SplitHostPort(rpcAddr)
@@ -243,7 +246,7 @@ func startBackend(alloc types.GenesisAlloc, rpcAddr string) (*simulated.Backend,
 				return nil, "", err
 			}
 		}
-		b, err := newBackend(alloc, func(nc *node.Config) {
+		b, err := newBackend(alloc, gasLimit, func(nc *node.Config) {
 			nc.HTTPHost = host
 			nc.HTTPPort = p
 			nc.HTTPModules = []string{"eth", "net", "web3"}
@@ -272,7 +275,7 @@ func freePort(host string) (int, error) {
 
 // newBackend turns simulated.NewBackend's panic (its only way to report a
 // node that failed to start, e.g. a taken port) into an error.
-func newBackend(alloc types.GenesisAlloc, nodeOpt func(*node.Config)) (b *simulated.Backend, err error) {
+func newBackend(alloc types.GenesisAlloc, gasLimit uint64, nodeOpt func(*node.Config)) (b *simulated.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(error); ok {
@@ -288,6 +291,10 @@ func newBackend(alloc types.GenesisAlloc, nodeOpt func(*node.Config)) (b *simula
 		cfg := *ec.Genesis.Config
 		cfg.BogotaTime = nil
 		ec.Genesis.Config = &cfg
+		if gasLimit != 0 {
+			ec.Genesis.GasLimit = gasLimit
+			ec.Miner.GasCeil = gasLimit
+		}
 		if nodeOpt != nil {
 			nodeOpt(nc)
 		}
