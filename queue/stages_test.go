@@ -138,77 +138,54 @@ func TestBatchRedemption(t *testing.T) {
 }
 
 // TestBatchFitsTheGasCap: a batch whose summed estimates would pass the
-// per-transaction gas cap is cut to fit, and the rest go in the next
-// redemptions at once; every ticket is redeemed and no redemption's gas
-// limit passes the cap (a node refuses such a transaction at broadcast,
-// however often it is sent, and every later nonce waits behind it).
+// per-transaction gas cap, or the block's gas limit where that is lower (a
+// fresh geth --dev chain starts at 11,500,000), is cut to fit, and the rest
+// go in the next redemptions at once. A transaction above either is
+// refused at broadcast, however often it is sent, and every later nonce
+// waits behind it: every redemption here is sent without a refusal, none
+// passes the limit, and every ticket is redeemed.
 func TestBatchFitsTheGasCap(t *testing.T) {
-	const maxGas = 1_500_000
-	e := newEnv(t, envOpts{cfg: Config{MaxBatch: 10, MaxTxGas: maxGas}})
-	now := e.head().Number
-	var tickets []store.NewTicket
-	for i := 0; i < 6; i++ {
-		tickets = append(tickets, e.queue(e.dc.Senders()[i%2].Key, face, now+1))
+	for _, tc := range []struct {
+		name    string
+		opts    envOpts
+		limit   uint64
+		tickets int
+	}{
+		{"cap", envOpts{cfg: Config{MaxBatch: 10, MaxTxGas: 1_500_000}}, 1_500_000, 6},
+		{"block gas limit", envOpts{cfg: Config{MaxBatch: 20}, chain: devchain.Options{BlockGasLimit: 3_000_000}}, 3_000_000, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.opts)
+			now := e.head().Number
+			var tickets []store.NewTicket
+			for i := 0; i < tc.tickets; i++ {
+				tickets = append(tickets, e.queue(e.dc.Senders()[i%2].Key, face, now+1))
+			}
+			for i := 0; i < 6; i++ {
+				e.step()
+			}
+			var redemptions, refused int
+			var biggest uint64
+			if err := e.st.Pool().QueryRow(e.ctx,
+				`SELECT count(DISTINCT redemption_id), max(gas_limit), count(*) FILTER (WHERE send_error IS NOT NULL) FROM tx_attempts`).
+				Scan(&redemptions, &biggest, &refused); err != nil {
+				t.Fatal(err)
+			}
+			if biggest > tc.limit {
+				t.Fatalf("a redemption with gas limit %d, above the limit %d", biggest, tc.limit)
+			}
+			if redemptions < 2 || refused > 0 {
+				t.Fatalf("%d redemptions for %d tickets, %d sends refused, under a %d gas limit; the batch was not cut",
+					redemptions, tc.tickets, refused, tc.limit)
+			}
+			for _, nt := range tickets {
+				if tk := e.get(nt); tk.Status != store.StatusRedeemed {
+					t.Fatalf("ticket %d %s, want redeemed (%s)", tk.ID, tk.Status, tk.LastError)
+				}
+			}
+			e.checkAmountsInvariant()
+		})
 	}
-	for i := 0; i < 6; i++ {
-		e.step()
-	}
-	var redemptions int
-	var biggest uint64
-	if err := e.st.Pool().QueryRow(e.ctx, `SELECT count(DISTINCT redemption_id), max(gas_limit) FROM tx_attempts`).
-		Scan(&redemptions, &biggest); err != nil {
-		t.Fatal(err)
-	}
-	if biggest > maxGas {
-		t.Fatalf("a redemption with gas limit %d, above the cap %d", biggest, maxGas)
-	}
-	if redemptions < 2 {
-		t.Fatalf("%d redemption for 6 tickets under a %d gas cap; the batch was not cut", redemptions, maxGas)
-	}
-	for _, nt := range tickets {
-		if tk := e.get(nt); tk.Status != store.StatusRedeemed {
-			t.Fatalf("ticket %d %s, want redeemed (%s)", tk.ID, tk.Status, tk.LastError)
-		}
-	}
-	e.checkAmountsInvariant()
-}
-
-// TestBatchFitsTheBlockGasLimit: on a chain whose blocks hold less gas
-// than the configured cap (a fresh geth --dev chain starts at 11,500,000),
-// a batch is cut to the block's gas limit: a transaction above it is
-// refused at broadcast and holds every later nonce back until it is
-// replaced. Every redemption is sent without a refusal and every ticket
-// is redeemed.
-func TestBatchFitsTheBlockGasLimit(t *testing.T) {
-	const blockGas = 3_000_000
-	e := newEnv(t, envOpts{cfg: Config{MaxBatch: 20}, chain: devchain.Options{BlockGasLimit: blockGas}})
-	now := e.head().Number
-	var tickets []store.NewTicket
-	for i := 0; i < 20; i++ {
-		tickets = append(tickets, e.queue(e.dc.Senders()[i%2].Key, face, now+1))
-	}
-	for i := 0; i < 6; i++ {
-		e.step()
-	}
-	var redemptions, refused int
-	var biggest uint64
-	if err := e.st.Pool().QueryRow(e.ctx,
-		`SELECT count(DISTINCT redemption_id), max(gas_limit), count(*) FILTER (WHERE send_error IS NOT NULL) FROM tx_attempts`).
-		Scan(&redemptions, &biggest, &refused); err != nil {
-		t.Fatal(err)
-	}
-	if biggest > blockGas {
-		t.Fatalf("a redemption with gas limit %d, above the block gas limit %d", biggest, blockGas)
-	}
-	if redemptions < 2 || refused > 0 {
-		t.Fatalf("%d redemptions for 20 tickets, %d sends refused, under a %d block gas limit", redemptions, refused, blockGas)
-	}
-	for _, nt := range tickets {
-		if tk := e.get(nt); tk.Status != store.StatusRedeemed {
-			t.Fatalf("ticket %d %s, want redeemed (%s)", tk.ID, tk.Status, tk.LastError)
-		}
-	}
-	e.checkAmountsInvariant()
 }
 
 // TestUnpaidTicketsEndWithReasons: a claim pass sorts the due tickets it
